@@ -1,0 +1,74 @@
+"""The application factory: load config, then register each part in turn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import Flask
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the web application; `config` overrides the environment (tests pass a mapping)."""
+    from app.config import load_config
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path, config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    register_extensions(app)
+    register_tenancy(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    register_celery(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import database
+    from app.extensions import cache, csrf, db, login_manager, migrate
+
+    database.install()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_root() / "migrations"), compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    cache.init_app(app)
+
+
+def register_tenancy(app: Flask) -> None:
+    from app import observability, tenancy
+
+    tenancy.init_app(app)
+    observability.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints import register_all
+
+    register_all(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from blueprints.errors import init_app
+
+    init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from blueprints.cli import init_app
+
+    init_app(app)
+
+
+def register_celery(app: Flask) -> None:
+    from workers import celery_init_app
+
+    celery_init_app(app)
+
+
+def _root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,129 @@
+"""Configuration from the environment, with safe development defaults and none for production secrets."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+APP_ENVS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; raised at start-up, never per request."""
+
+
+def _env(name: str, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _bool(value, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _instance_secret(instance: Path, filename: str, factory) -> str:
+    """A development secret generated once into the instance folder, so restarts keep sessions."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / filename
+    if not path.exists():
+        path.write_text(factory())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
+    """Build the settings mapping: environment first, then the caller's overrides (tests)."""
+    overrides = dict(overrides or {})
+    app_env = overrides.get("APP_ENV") or _env("APP_ENV", "development")
+    if app_env not in APP_ENVS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {app_env!r}")
+    production = app_env == "production"
+    instance = Path(instance_path)
+
+    def secret(name: str, filename: str, factory) -> str | None:
+        value = overrides.get(name) or _env(name)
+        if value:
+            return value
+        if production:
+            raise ConfigError(f"{name} must be set when APP_ENV=production")
+        if app_env == "test":
+            return factory()
+        return _instance_secret(instance, filename, factory)
+
+    platform_domain = _env("PLATFORM_DOMAIN", "localhost").lower()
+    redis_url = _env("REDIS_URL")
+    external_port = _env("EXTERNAL_PORT", None if production else "5000")
+    scheme = _env("PREFERRED_URL_SCHEME", "http")
+    celery_dir = instance / "celery-broker"
+    cfg = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": secret("SECRET_KEY", "secret_key", lambda: secrets.token_hex(32)),
+        "SECRET_KEY_FALLBACKS": [k for k in _env("SECRET_KEY_FALLBACKS", "").split(",") if k],
+        "CREDENTIALS_KEY": secret(
+            "CREDENTIALS_KEY", "credentials_key", lambda: Fernet.generate_key().decode()
+        ),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", f"sqlite:///{instance / 'app.db'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "PLATFORM_DOMAIN": platform_domain,
+        "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
+        "PREFERRED_URL_SCHEME": scheme,
+        "EXTERNAL_PORT": int(external_port) if external_port else None,
+        "MAIL_URL": _env("MAIL_URL"),
+        "MAIL_FROM": _env("MAIL_FROM", f"no-reply@{platform_domain}"),
+        "FEATURES_STRICT": _bool(_env("FEATURES_STRICT"), not production),
+        "TELESCOPE_ENABLED": _bool(_env("TELESCOPE_ENABLED"), False),
+        "CRAWLER_BYPASS_SECRET": _env("CRAWLER_BYPASS_SECRET"),
+        "STORAGE_URL": _env("STORAGE_URL", f"file://{instance / 'storage'}"),
+        "STRIPE_API_BASE": _env("STRIPE_API_BASE", "https://api.stripe.com"),
+        "MERCADOPAGO_API_BASE": _env("MERCADOPAGO_API_BASE", "https://api.mercadopago.com"),
+        "PAYU_API_BASE": _env("PAYU_API_BASE", "https://api.payulatam.com"),
+        "YUNO_API_BASE": _env("YUNO_API_BASE", "https://api.y.uno"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": scheme == "https",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_DURATION": 0,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "WTF_CSRF_SSL_STRICT": False,
+        # The tenant cache: 30 s in-process tier over the shared tier (Redis or in-process).
+        "TENANT_L1_TTL": 30.0,
+        "TENANT_LOCK_WAIT": 3.0,
+        "BUS_POLL_INTERVAL": 0.5,
+        "CELERY": {
+            "broker_url": redis_url or "filesystem://",
+            "broker_transport_options": {}
+            if redis_url
+            else {
+                "data_folder_in": str(celery_dir / "out"),
+                "data_folder_out": str(celery_dir / "out"),
+                "processed_folder": str(celery_dir / "processed"),
+                "store_processed": False,
+            },
+            "task_ignore_result": True,
+            "result_backend": None,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+            "timezone": "UTC",
+            "beat_schedule_filename": str(instance / "celerybeat-schedule"),
+        },
+        "BUS": "auto",
+        "TESTING": app_env == "test",
+    }
+    for key, value in overrides.items():
+        if key == "CELERY":
+            cfg["CELERY"] = {**cfg["CELERY"], **value}
+        else:
+            cfg[key] = value
+    if "DATABASE_URL" in overrides:
+        cfg["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
+    return cfg

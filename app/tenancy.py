@@ -1,0 +1,332 @@
+"""The request side of tenancy: host middleware, resolution, per-tenant sessions, route guards."""
+
+from __future__ import annotations
+
+import logging
+import uuid as uuid_lib
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import Flask, abort, jsonify, make_response, redirect, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from services.tenancy import context
+from services.tenancy.context import TenantContext
+from services.tenancy.hosts import identity_host, is_ip_literal, is_valid_host, platform_hosts
+from services.tenancy.resolver import get_resolver
+
+log = logging.getLogger("tenancy")
+
+UNKNOWN_HOST_BODY = "There is no store at this address."
+SKIP_PREFIXES = ("/static/",)
+SKIP_PATHS = ("/healthz", "/readyz")
+NEVER_REDIRECT = ("/payment/ipn/", "/api/", "/integration-api/", "/checkout/return/")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the host of a request resolved to; memoised in the WSGI environ."""
+
+    kind: str  # skip | bad | ip | bare | platform | tenant | unknown | error
+    host: str = ""
+    tenant: TenantContext | None = None
+
+
+class TenancyHostMiddleware:
+    """Picks the identity host (X-Forwarded-Host only behind trusted proxies) before Flask runs."""
+
+    def __init__(self, wsgi_app, trusted_proxies: int):
+        self.wsgi_app = wsgi_app
+        self.trusted = trusted_proxies > 0
+
+    def __call__(self, environ, start_response):
+        host = environ.get("HTTP_HOST", "")
+        forwarded = environ.get("HTTP_X_FORWARDED_HOST")
+        if self.trusted and forwarded:
+            host = forwarded.split(",")[0].strip()
+        if host:
+            environ["HTTP_HOST"] = host
+        environ["tenancy.host"] = identity_host(host)
+        return self.wsgi_app(environ, start_response)
+
+
+def resolve_request(environ, platform_domain: str) -> Outcome:
+    """Resolve once per request; never raises (errors become an 'error' outcome)."""
+    cached = environ.get("tenancy.outcome")
+    if cached is not None:
+        return cached
+    path = environ.get("PATH_INFO", "")
+    host = environ.get("tenancy.host", "")
+    if path in SKIP_PATHS or path.startswith(SKIP_PREFIXES):
+        outcome = Outcome("skip", host)
+    elif not host or not is_valid_host(host):
+        outcome = Outcome("ip" if host and is_ip_literal(host) else "bad", host)
+    else:
+        bare, www, staff = platform_hosts(platform_domain)
+        if host in (bare, www):
+            outcome = Outcome("bare", host)
+        elif host == staff:
+            outcome = Outcome("platform", host)
+        else:
+            try:
+                tenant = get_resolver().resolve_host(host)
+                outcome = Outcome("tenant" if tenant else "unknown", host, tenant)
+            except Exception:
+                log.exception("tenancy.resolve_failed host=%s", host)
+                outcome = Outcome("error", host)
+    environ["tenancy.outcome"] = outcome
+    return outcome
+
+
+def outcome() -> Outcome:
+    return request.environ.get("tenancy.outcome") or Outcome("skip")
+
+
+class TenantSessionInterface(SecureCookieSessionInterface):
+    """One cookie per tenant (`tenant_<slug>`) or `platform_session`; a session is only valid
+    on the tenant, or the platform, that issued it."""
+
+    def _owner(self, app, request_) -> tuple[str, int] | None:
+        result = resolve_request(request_.environ, app.config["PLATFORM_DOMAIN"])
+        if result.kind == "tenant":
+            return f"tenant_{result.tenant.slug}", result.tenant.id
+        if result.kind == "platform":
+            return "platform_session", 0
+        return None
+
+    def get_cookie_name(self, app) -> str:
+        owner = self._owner(app, request)
+        return owner[0] if owner else app.config["SESSION_COOKIE_NAME"]
+
+    def open_session(self, app, request_):
+        owner = self._owner(app, request_)
+        if owner is None:
+            return self.make_null_session(app)
+        serializer = self.get_signing_serializer(app)
+        raw = request_.cookies.get(owner[0])
+        if not raw or serializer is None:
+            return self.session_class()
+        try:
+            data = serializer.loads(
+                raw, max_age=int(app.permanent_session_lifetime.total_seconds())
+            )
+        except Exception:
+            return self.session_class()
+        if data.get("_tid") != owner[1]:
+            return self.session_class()  # issued for another tenant or for the platform
+        return self.session_class(data)
+
+    def save_session(self, app, session, response):
+        owner = self._owner(app, request)
+        if owner is None or session is None:
+            return
+        if session and session.get("_tid") != owner[1]:
+            session["_tid"] = owner[1]
+        super().save_session(app, session, response)
+
+
+def unknown_host_response():
+    response = make_response(UNKNOWN_HOST_BODY, 404)
+    response.headers["Cache-Control"] = "no-store"
+    response.mimetype = "text/plain"
+    return response
+
+
+def _json_error(code: str, status: int):
+    return make_response(jsonify(error=code), status)
+
+
+def _enforce():
+    """The first before_request: answer 400/404/302/301 or enter the request's context."""
+    result = resolve_request(request.environ, _platform_domain())
+    if result.kind == "skip":
+        return None
+    if result.kind == "bad":
+        return make_response("Bad request", 400, {"Content-Type": "text/plain"})
+    if result.kind in ("ip", "unknown"):
+        return unknown_host_response()
+    if result.kind == "error":
+        return make_response("Service temporarily unavailable", 503, {"Retry-After": "5"})
+    if result.kind == "bare":
+        if request.method in ("GET", "HEAD"):
+            port = f":{request.host.rsplit(':', 1)[1]}" if ":" in request.host else ""
+            target = f"{request.scheme}://app.{_platform_domain()}{port}{request.full_path}"
+            return redirect(target.rstrip("?"), 302)
+        return unknown_host_response()
+    if result.kind == "platform":
+        _push(context.enter_platform())
+        if "X-Tenant-Id" in request.headers:
+            return _honour_tenant_header()
+        if request.path == "/":
+            return redirect("/platform/", 302)
+        return None
+    tenant = result.tenant
+    if "X-Tenant-Id" in request.headers:
+        log.debug("tenancy.header_ignored host=%s", result.host)
+    _push(context.enter_tenant(tenant))
+    if (
+        request.method in ("GET", "HEAD")
+        and result.host != tenant.primary_host
+        and not request.path.startswith(NEVER_REDIRECT)
+    ):
+        port = f":{request.host.rsplit(':', 1)[1]}" if ":" in request.host else ""
+        return redirect(
+            f"{request.scheme}://{tenant.primary_host}{port}{request.full_path}".rstrip("?"), 301
+        )
+    return None
+
+
+def _platform_domain() -> str:
+    from flask import current_app
+
+    return current_app.config["PLATFORM_DOMAIN"]
+
+
+def _push(token) -> None:
+    request.environ.setdefault("tenancy.tokens", []).append(token)
+
+
+def _honour_tenant_header():
+    """X-Tenant-Id on the platform host: staff session or internal API token first (§3.4)."""
+    from flask_login import current_user
+
+    from services import api_tokens
+
+    raw = request.headers.get("X-Tenant-Id", "").strip()
+    try:
+        tenant_uuid = str(uuid_lib.UUID(raw))
+    except ValueError:
+        return _json_error("invalid_tenant_header", 400)
+    token_row = None
+    bearer = request.headers.get("Authorization", "")
+    if bearer.startswith("Bearer "):
+        token_row = api_tokens.verify(bearer[7:].strip())
+        actor = token_row.token_prefix if token_row else None
+    else:
+        user = current_user._get_current_object()
+        actor = user.email if getattr(user, "is_authenticated", False) and user.is_staff else None
+    if actor is None:
+        return _json_error("tenant_header_not_allowed", 403)
+    tenant = get_resolver().resolve_uuid(tenant_uuid)
+    if tenant is None:
+        return _json_error("tenant_not_found", 404)
+    if token_row is not None and request.method not in ("GET", "HEAD") and tenant.is_suspended:
+        return _json_error("tenant_suspended", 403)
+    log.info("tenancy.header_tenant actor=%s tenant=%s path=%s", actor, tenant.id, request.path)
+    if token_row is not None:
+        api_tokens.touch(token_row)
+    _push(context.enter_tenant(tenant))
+    return None
+
+
+def _reset(exc=None) -> None:
+    for token in reversed(request.environ.pop("tenancy.tokens", [])):
+        context.reset_scope(token)
+
+
+def tenant_header_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if "X-Tenant-Id" not in request.headers:
+            return _json_error("tenant_header_required", 412)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def tenant_header_forbidden(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if "X-Tenant-Id" in request.headers:
+            return _json_error("tenant_header_forbidden", 412)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def suspended_store_response():
+    response = make_response(render_template("errors/suspended.html"), 403)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def guard_tenant_area(bp, group: str) -> None:
+    """Routes of `bp` exist only on tenant hosts; `group` picks the suspension behaviour (§6)."""
+
+    @bp.before_request
+    def _tenant_only():
+        if outcome().kind != "tenant":
+            abort(404)
+        tenant = context.current_tenant()
+        if not tenant.is_suspended:
+            return None
+        if group == "store":
+            return suspended_store_response()
+        if group == "dashboard" and request.method not in ("GET", "HEAD"):
+            from app.htmx import is_htmx, toast
+
+            if is_htmx():
+                fragment = make_response(render_template("errors/_suspended_fragment.html"), 403)
+                return toast(fragment, "Account suspended: read-only", "error")
+            abort(403)
+        if group == "api":
+            return _json_error("tenant_suspended", 403)
+        if group == "integration":
+            return make_response(jsonify(CODE="tenant_suspended"), 403)
+        return None
+
+
+def guard_platform_area(bp) -> None:
+    """Routes of `bp` exist only on the platform host."""
+
+    @bp.before_request
+    def _platform_only():
+        if outcome().kind != "platform":
+            abort(404)
+
+
+def tenant_url(endpoint: str, **values) -> str:
+    """An absolute URL on the current tenant's primary host."""
+    from flask import current_app, url_for
+
+    from services.tenancy.helpers import url_for_tenant
+
+    path = url_for(endpoint, **values)
+    return url_for_tenant(
+        context.current_tenant(),
+        path,
+        scheme=current_app.config["PREFERRED_URL_SCHEME"],
+        port=current_app.config.get("EXTERNAL_PORT"),
+    )
+
+
+def init_app(app: Flask) -> None:
+    from services.tenancy import bus as bus_module
+    from services.tenancy import invalidation, resolver, scoping
+
+    scoping.install()
+    invalidation.install()
+    resolver.configure(app.config["TENANT_L1_TTL"], app.config["TENANT_LOCK_WAIT"])
+    bus_module.bus.configure(app, app.config.get("BUS", "auto"))
+    trusted = app.config["TRUSTED_PROXIES"]
+    app.wsgi_app = TenancyHostMiddleware(app.wsgi_app, trusted)
+    if trusted:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=0)
+    app.session_interface = TenantSessionInterface()
+    app.before_request_funcs.setdefault(None, []).insert(0, _enforce)
+    app.teardown_request(_reset)
+
+    @app.before_request
+    def _start_bus():
+        bus_module.bus.ensure_listener()
+
+    @app.context_processor
+    def _globals():
+        result = outcome()
+        return {
+            "tenant": context.current_tenant_or_none(),
+            "is_platform_host": result.kind == "platform",
+            "has_session": result.kind in ("tenant", "platform"),
+            "tenant_url": tenant_url,
+        }

@@ -1,0 +1,10 @@
+"""The tenant control panel at /dashboard, for the tenant's administrators."""
+
+from flask import Blueprint
+
+from app.tenancy import guard_tenant_area
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+guard_tenant_area(bp, "dashboard")
+
+from blueprints.dashboard import routes  # noqa: E402,F401

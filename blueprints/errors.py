@@ -1,0 +1,71 @@
+"""Error pages (400, 403, 404, 429, 500), CSRF failures and the expired-login answer."""
+
+from flask import make_response, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+
+from app.extensions import db, login_manager
+from app.htmx import is_htmx, toast
+from app.tenancy import outcome
+
+
+def _page(template: str, status: int):
+    response = make_response(render_template(template), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app) -> None:
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load(user_id):
+        from services.users import load_session_user
+
+        return load_session_user(user_id)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        target = (
+            url_for("platform.login") if outcome().kind == "platform" else url_for("auth.login")
+        )
+        target = f"{target}?next={request.full_path.rstrip('?')}"
+        if is_htmx():
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = target
+            return response
+        from flask import redirect
+
+        return redirect(target, 302)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        if is_htmx():
+            response = make_response("", 400)
+            response.headers["HX-Refresh"] = "true"
+            return toast(response, "Your form expired, reload and try again", "error")
+        return _page("errors/csrf.html", 400)
+
+    @app.errorhandler(400)
+    def _bad_request(exc):
+        return _page("errors/400.html", 400)
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        return _page("errors/403.html", 403)
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return _page("errors/404.html", 404)
+
+    @app.errorhandler(405)
+    def _method(exc):
+        return _page("errors/404.html", 405)
+
+    @app.errorhandler(429)
+    def _throttled(exc):
+        return _page("errors/429.html", 429)
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return _page("errors/500.html", 500)

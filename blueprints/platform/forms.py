@@ -1,0 +1,57 @@
+"""Platform forms: tenants, domains, suspension."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+STATUS_CHOICES = [("trial", "Trial"), ("active", "Active")]
+
+
+class TenantForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    slug = StringField("Slug", validators=[DataRequired(), Length(max=32)])
+    status = SelectField("Status", choices=STATUS_CHOICES, default="trial")
+    trial_days = IntegerField(
+        "Trial days", default=14, validators=[Optional(), NumberRange(1, 365)]
+    )
+    timezone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
+    locale = StringField("Locale", default="en", validators=[DataRequired(), Length(max=16)])
+    default_currency = SelectField("Default currency", choices=[])
+    admin_email = EmailField("First admin email", validators=[Optional(), Length(max=254)])
+    admin_name = StringField("First admin name", validators=[Optional(), Length(max=120)])
+
+
+class TenantEditForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    timezone = StringField("Time zone", validators=[DataRequired(), Length(max=64)])
+    locale = StringField("Locale", validators=[DataRequired(), Length(max=16)])
+    default_currency = SelectField("Default currency", choices=[])
+    trial_ends_at = DateTimeLocalField("Trial ends (UTC)", validators=[Optional()])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(min=5, max=500)])
+
+
+class ReactivateForm(ReasonForm):
+    status = SelectField("Reactivate as", choices=[("active", "Active"), ("trial", "Trial")])
+    trial_ends_at = DateTimeLocalField("Trial ends (UTC)", validators=[Optional()])
+
+
+class DomainForm(FlaskForm):
+    host = StringField("Host", validators=[DataRequired(), Length(max=253)])
+
+
+class DomainActionForm(FlaskForm):
+    host = StringField(validators=[DataRequired(), Length(max=253)])
+
+
+class PlainForm(FlaskForm):
+    """A POST with nothing but the CSRF token."""

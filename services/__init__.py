@@ -1,0 +1,1 @@
+"""Domain logic: plain Python that never sees the Flask request."""

@@ -1,0 +1,90 @@
+"""Celery wiring: the app bound to Flask, and the tenant and platform task bases (spec 10 §8)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery, Task
+
+from services.errors import NoTenantContext, TenantNotFound
+
+log = logging.getLogger("workers")
+
+
+def _base_task(flask_app):
+    class AppTask(Task):
+        """Runs inside a fresh Flask application context; rolls back whatever it left open."""
+
+        abstract = True
+        acks_late = True
+        tenant_bound = False
+
+        def __call__(self, *args, **kwargs):
+            from app.extensions import db
+            from services.tenancy.bus import bus
+
+            with flask_app.app_context():
+                bus.ensure_listener()
+                try:
+                    return self.run_in_context(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+        def run_in_context(self, *args, **kwargs):
+            return self.run(*args, **kwargs)
+
+    return AppTask
+
+
+class TenantTaskMixin:
+    """Called with keyword tenant_id; runs in that tenant's context and restores the outer one."""
+
+    tenant_bound = True
+
+    def run_in_context(self, *args, **kwargs):
+        from services.tenancy import context, resolver
+
+        tenant_id = kwargs.get("tenant_id")
+        if not isinstance(tenant_id, int) or isinstance(tenant_id, bool):
+            raise NoTenantContext(f"{self.name} needs keyword tenant_id (int)")
+        tenant = resolver.get_tenant(tenant_id)
+        version = (self.request.headers or {}).get("tenant_version") if self.request else None
+        log.debug("task %s tenant=%s enqueued_version=%s", self.name, tenant_id, version)
+        token = context.enter_tenant(tenant)
+        try:
+            return self.run(*args, **kwargs)
+        finally:
+            context.reset_scope(token)
+
+
+class PlatformTaskMixin:
+    """Runs in platform context; works on tenants by dispatching one tenant task each."""
+
+    def run_in_context(self, *args, **kwargs):
+        from services.tenancy import context
+
+        token = context.enter_platform()
+        try:
+            return self.run(*args, **kwargs)
+        finally:
+            context.reset_scope(token)
+
+
+PERMANENT_ERRORS = (NoTenantContext, TenantNotFound)
+
+
+def celery_init_app(flask_app) -> Celery:
+    """Create the Celery app from the Flask config; tasks run inside the app context."""
+    base = _base_task(flask_app)
+    celery = Celery(flask_app.import_name, task_cls=base)
+    celery.config_from_object(flask_app.config["CELERY"])
+    celery.TenantTask = type("TenantTask", (TenantTaskMixin, base), {"abstract": True})
+    celery.PlatformTask = type("PlatformTask", (PlatformTaskMixin, base), {"abstract": True})
+    celery.set_default()
+    flask_app.extensions["celery"] = celery
+    from workers import schedule
+    from workers.tasks import register_all
+
+    celery.conf.beat_schedule = schedule.beat_schedule(flask_app.config)
+    register_all(celery)
+    return celery

@@ -1,0 +1,5 @@
+"""Registered task names: services and the schedule refer to tasks only by these strings."""
+
+END_TRIALS = "tenancy.end_trials"
+PRUNE_INVALIDATIONS = "tenancy.prune_invalidations"
+SEND_MAIL = "mail.send"
