@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from celery import Celery, Task
 
@@ -75,6 +76,10 @@ PERMANENT_ERRORS = (NoTenantContext, TenantNotFound)
 
 def celery_init_app(flask_app) -> Celery:
     """Create the Celery app from the Flask config; tasks run inside the app context."""
+    options = flask_app.config["CELERY"].get("broker_transport_options") or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in options:  # the embedded filesystem broker needs its folders
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
     base = _base_task(flask_app)
     celery = Celery(flask_app.import_name, task_cls=base)
     celery.config_from_object(flask_app.config["CELERY"])
