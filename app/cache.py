@@ -19,7 +19,8 @@ _SET_IF_NEWER = """
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, obj = pcall(cjson.decode, cur)
-  if ok and type(obj) == 'table' and obj['version'] and tonumber(obj['version']) > tonumber(ARGV[2]) then
+  if ok and type(obj) == 'table' and obj['version']
+     and tonumber(obj['version']) > tonumber(ARGV[2]) then
     return 0
   end
 end

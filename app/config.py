@@ -1,4 +1,4 @@
-"""Configuration from the environment, with safe development defaults and none for production secrets."""
+"""Settings from the environment: safe development defaults, none for production secrets."""
 
 import os
 import secrets

@@ -47,10 +47,32 @@ def main() -> int:
         SEEDED.write_text("seeded\n")
     domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
     children = [
-        start("web", [str(BIN / "flask"), "--app", "wsgi", "run", "--host", "127.0.0.1",
-                      "--port", str(PORT), "--with-threads", "--no-reload"]),
-        start("worker", [str(BIN / "celery"), "-A", "workers.main", "worker", "--loglevel=INFO",
-                         "--concurrency=2"]),
+        start(
+            "web",
+            [
+                str(BIN / "flask"),
+                "--app",
+                "wsgi",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(PORT),
+                "--with-threads",
+                "--no-reload",
+            ],
+        ),
+        start(
+            "worker",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "workers.main",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+            ],
+        ),
         start("beat", [str(BIN / "celery"), "-A", "workers.main", "beat", "--loglevel=INFO"]),
     ]
     print(
@@ -76,7 +98,9 @@ def main() -> int:
         while not stopping["now"]:
             for child in children:
                 if child.poll() is not None:
-                    print(f"a process exited with {child.returncode}; stopping the rest", flush=True)
+                    print(
+                        f"a process exited with {child.returncode}; stopping the rest", flush=True
+                    )
                     stopping["now"] = True
             time.sleep(0.3)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from functools import lru_cache
@@ -77,10 +78,8 @@ def authenticate(email: str, password: str, *, scope_label: str, ip: str) -> Use
         _fail([account, _ip_key(ip)])
         log.info("auth.login_failed scope=%s ip=%s", scope_label, ip)
         raise DomainError(FAILED)
-    try:
+    with contextlib.suppress(CacheError):
         cache.delete(account)
-    except CacheError:
-        pass
     if user.password_hash.split("$", 1)[0] != _current_method():
         user.password_hash = users.hash_password(password)
     user.last_login_at = utcnow()

@@ -10,7 +10,7 @@ from services import activity, currencies, users
 from services.tenancy import tenants as tenant_service
 from services.tenancy.context import tenant_scope
 
-PASSWORD = "demo-password"
+PASSWORD = "demo-password"  # noqa: S105 - the documented demo login
 SUPER_ADMIN = "staff@example.com"
 STAFF = "support@example.com"
 TENANTS = (
@@ -72,8 +72,7 @@ def seed_demo() -> list[str]:
         _people(actor, tenant)
     lines = [f"platform  {SUPER_ADMIN} (super admin), {STAFF}"]
     for tenant in created:
-        lines.append(
-            f"{tenant.slug:<10}admin@{tenant.slug}.example, reader@{tenant.slug}.example ({tenant.status})"
-        )
+        logins = f"admin@{tenant.slug}.example, reader@{tenant.slug}.example"
+        lines.append(f"{tenant.slug:<10}{logins} ({tenant.status})")
     lines.append(f"password  {PASSWORD} for every demo login")
     return lines

@@ -6,43 +6,11 @@ import re
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-)){1,30}[a-z0-9]$")
 RESERVED_SLUGS = frozenset(
-    [
-        "app",
-        "www",
-        "api",
-        "admin",
-        "platform",
-        "static",
-        "assets",
-        "cdn",
-        "media",
-        "mail",
-        "smtp",
-        "imap",
-        "ftp",
-        "status",
-        "health",
-        "help",
-        "support",
-        "docs",
-        "blog",
-        "telescope",
-        "dashboard",
-        "login",
-        "logout",
-        "checkout",
-        "payment",
-        "payments",
-        "webhooks",
-        "billing",
-        "internal",
-        "system",
-        "root",
-        "test",
-        "staging",
-        "dev",
-        "localhost",
-    ]
+    (
+        "app www api admin platform static assets cdn media mail smtp imap ftp status health help "
+        "support docs blog telescope dashboard login logout checkout payment payments webhooks "
+        "billing internal system root test staging dev localhost"
+    ).split()
 )
 
 
@@ -92,7 +60,10 @@ def normalise_custom_host(raw: str) -> str:
 def slug_problem(slug: str) -> str | None:
     """Why a slug is unusable, or None when it is fine."""
     if not SLUG_RE.match(slug or ""):
-        return "Use 3–32 lower-case letters, digits and single hyphens, starting and ending with a letter or digit."
+        return (
+            "Use 3–32 lower-case letters, digits and single hyphens, "
+            "starting and ending with a letter or digit."
+        )
     if slug in RESERVED_SLUGS or slug.startswith("xn-"):
         return "This address is reserved."
     return None

@@ -81,7 +81,7 @@ class LRU:
 
 
 class L1:
-    """The per-process tier: pointers, payloads, negative hosts and the newest announced versions."""
+    """The per-process tier: pointers, payloads, negative hosts, newest announced versions."""
 
     def __init__(self, ttl: float = 30.0):
         self.ttl = ttl

@@ -65,9 +65,13 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
         elif isinstance(obj, TenantOrPlatformScoped):
             if obj.tenant_id is None and tid is not None and not scope.bypass:
                 obj.tenant_id = tid
-            elif obj.tenant_id is not None and tid is not None and obj.tenant_id != tid:
-                if not scope.bypass:
-                    raise CrossTenantWrite(f"new {type(obj).__name__} for tenant {obj.tenant_id}")
+            elif (
+                obj.tenant_id is not None
+                and tid is not None
+                and obj.tenant_id != tid
+                and not scope.bypass
+            ):
+                raise CrossTenantWrite(f"new {type(obj).__name__} for tenant {obj.tenant_id}")
     for obj in session.dirty:
         if isinstance(obj, TenantScoped | TenantOrPlatformScoped):
             history = inspect(obj).attrs.tenant_id.history

@@ -7,7 +7,9 @@ import shutil
 import socket
 from urllib.parse import urlparse
 
-PG_ADMIN_URL = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -16,7 +18,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 def _port_open(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 0.5):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 0.5
+        ):
             return True
     except OSError:
         return False
