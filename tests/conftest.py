@@ -85,9 +85,16 @@ def is_postgres(database_url) -> bool:
 
 
 def _reset_caches(app) -> None:
+    """Point the process-wide cache and bus back at the session app and empty every tier."""
+    from app.extensions import cache
+    from services.tenancy.bus import bus
     from services.tenancy.resolver import get_resolver
 
-    app.extensions["cache"].clear()
+    bus.stop()
+    bus.configure(app, app.config["BUS"])
+    cache.backend = app.extensions["cache"]
+    app.extensions["celery"].set_default()
+    cache.clear()
     resolver = get_resolver()
     resolver.l1.clear()
     resolver.l1.min_version.clear()
@@ -149,6 +156,17 @@ def _isolation(request, app):
         connection.close()
         context._current.reset(scope_token)
         _reset_caches(app)
+
+
+@pytest.fixture
+def build_app(app, database_url):
+    """Build another app (other settings); the process-wide cache and bus return afterwards."""
+
+    def build(**overrides):
+        return make_test_app(database_url, **overrides)
+
+    yield build
+    _reset_caches(app)
 
 
 @pytest.fixture

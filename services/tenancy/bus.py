@@ -103,23 +103,24 @@ class Bus:
             if self._listener_pid == pid:
                 return
             self._listener_pid = pid
-            self._stop.clear()
+            # Each listener gets its own stop event, so stopping one never revives another.
+            self._stop = stop = threading.Event()
             target = self._listen_redis if self.mode == "redis" else self._poll_table
-            threading.Thread(target=target, name="tenancy-bus", daemon=True).start()
+            threading.Thread(target=target, args=(stop,), name="tenancy-bus", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
         self._listener_pid = None
 
-    def _listen_redis(self) -> None:
+    def _listen_redis(self, stop: threading.Event) -> None:
         backoff = 0.1
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
                 client = cache.backend.pubsub_client()
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(CHANNEL)
                 backoff = 0.1
-                while not self._stop.is_set():
+                while not stop.is_set():
                     item = pubsub.get_message(timeout=0.2)
                     if item and item.get("type") == "message":
                         self._receive(item["data"])
@@ -141,9 +142,9 @@ class Bus:
             return  # already applied when this process published it
         self.apply(message)
 
-    def _poll_table(self) -> None:
+    def _poll_table(self, stop: threading.Event) -> None:
         last_id = None
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
                 with self._app.app_context(), db.engine.connect() as conn:
                     if last_id is None:
@@ -165,7 +166,7 @@ class Bus:
                     self._receive(row.message)
             except Exception as exc:
                 log.warning("tenancy.bus_poll_failed %s", exc)
-            self._stop.wait(self.poll_interval)
+            stop.wait(self.poll_interval)
 
 
 bus = Bus()
