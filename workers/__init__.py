@@ -90,6 +90,9 @@ def celery_init_app(flask_app) -> Celery:
     from workers import schedule
     from workers.tasks import register_all
 
+    from services import dispatch
+
+    dispatch.install()
     celery.conf.beat_schedule = schedule.beat_schedule(flask_app.config)
     register_all(celery)
     return celery
