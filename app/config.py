@@ -3,6 +3,7 @@
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -90,6 +91,8 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
         "SESSION_COOKIE_SECURE": scheme == "https",
         "SESSION_COOKIE_DOMAIN": None,
         "REMEMBER_COOKIE_DURATION": 0,
+        # "Keep me signed in" makes the session permanent for 30 days (spec 10 §9.3).
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "WTF_CSRF_SSL_STRICT": False,
@@ -124,6 +127,9 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
             cfg["CELERY"] = {**cfg["CELERY"], **value}
         else:
             cfg[key] = value
+    if "SESSION_COOKIE_SECURE" not in overrides:
+        # Under https every cookie is Secure (spec 10 §9.3), whichever way the scheme was set.
+        cfg["SESSION_COOKIE_SECURE"] = cfg["PREFERRED_URL_SCHEME"] == "https"
     if "DATABASE_URL" in overrides:
         cfg["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
     return cfg
