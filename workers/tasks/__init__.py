@@ -1,4 +1,8 @@
-"""Task modules; register_all binds each module's tasks to the Celery app."""
+"""Task modules; register_all binds each module's tasks to the Celery app.
+
+Tasks are declared with shared=False: each Flask app has its own Celery app, and a shared task
+would be copied into every later app (tests build several).
+"""
 
 
 def register_all(celery) -> None:

@@ -27,7 +27,7 @@ def note_task(celery):
     name = "tests.note_bodies"
     if name not in celery.tasks:
 
-        @celery.task(name=name, base=celery.TenantTask)
+        @celery.task(name=name, base=celery.TenantTask, shared=False)
         def note_bodies(tenant_id):
             assert context.current_tenant().id == tenant_id
             return sorted(n.body for n in db.session.scalars(select(ScopedNote)))
@@ -75,7 +75,7 @@ def test_warm_tenant_task_start_makes_no_query(ctx, tenant_factory, celery):
     name = "tests.noop"
     if name not in celery.tasks:
 
-        @celery.task(name=name, base=celery.TenantTask)
+        @celery.task(name=name, base=celery.TenantTask, shared=False)
         def noop(tenant_id):
             return tenant_id
 
