@@ -25,10 +25,9 @@ def init_app(app) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        target = (
-            url_for("platform.login") if outcome().kind == "platform" else url_for("auth.login")
-        )
-        target = f"{target}?next={request.full_path.rstrip('?')}"
+        endpoint = "platform.login" if outcome().kind == "platform" else "auth.login"
+        # url_for encodes the query, so a next with its own "&" survives the round trip.
+        target = url_for(endpoint, next=request.full_path.rstrip("?"))
         if is_htmx():
             response = make_response("", 401)
             response.headers["HX-Redirect"] = target

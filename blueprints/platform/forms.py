@@ -9,9 +9,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-STATUS_CHOICES = [("trial", "Trial"), ("active", "Active")]
+# SelectChoice, not tuples: WTForms 3.3 deprecates tuple choices (a warning, an error in tests).
+STATUS_CHOICES = [SelectChoice("trial", "Trial"), SelectChoice("active", "Active")]
+REACTIVATE_CHOICES = [SelectChoice("active", "Active"), SelectChoice("trial", "Trial")]
+
+
+def currency_choices(pairs) -> list[SelectChoice]:
+    """The (code, label) pairs of services.currencies.pricing_choices() as form options."""
+    return [SelectChoice(code, label) for code, label in pairs]
 
 
 class TenantForm(FlaskForm):
@@ -41,7 +49,7 @@ class ReasonForm(FlaskForm):
 
 
 class ReactivateForm(ReasonForm):
-    status = SelectField("Reactivate as", choices=[("active", "Active"), ("trial", "Trial")])
+    status = SelectField("Reactivate as", choices=REACTIVATE_CHOICES)
     trial_ends_at = DateTimeLocalField("Trial ends (UTC)", validators=[Optional()])
 
 

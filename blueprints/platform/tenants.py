@@ -2,7 +2,7 @@
 
 from datetime import UTC
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import abort, current_app, make_response, render_template, request, url_for
 
 from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast
@@ -16,6 +16,7 @@ from blueprints.platform.forms import (
     ReasonForm,
     TenantEditForm,
     TenantForm,
+    currency_choices,
 )
 from services import currencies, users
 from services.activity_queries import recent_activity
@@ -23,6 +24,7 @@ from services.errors import DomainError, NotFound
 from services.tenancy import domains as domain_service
 from services.tenancy import inspect
 from services.tenancy import tenants as tenant_service
+from services.tenancy.hosts import subdomain_host
 
 
 def _tenant(uuid):
@@ -39,6 +41,15 @@ def _form_error(form, exc: DomainError):
             [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
         )
     return exc.message
+
+
+def _tenant_link(tenant, endpoint: str, **values) -> str:
+    """An absolute URL on the new tenant's own host: the page that shows it is on the platform
+    host, where a bare path would lead nowhere."""
+    config = current_app.config
+    port = f":{config['EXTERNAL_PORT']}" if config.get("EXTERNAL_PORT") else ""
+    host = subdomain_host(tenant.slug, config["PLATFORM_DOMAIN"])
+    return f"{config['PREFERRED_URL_SCHEME']}://{host}{port}{url_for(endpoint, **values)}"
 
 
 def _aware(value):
@@ -59,7 +70,7 @@ def tenants():
 @staff_required
 def new_tenant():
     form = TenantForm()
-    form.default_currency.choices = currencies.pricing_choices()
+    form.default_currency.choices = currency_choices(currencies.pricing_choices())
     error, created = None, None
     if form.validate_on_submit():
         try:
@@ -76,7 +87,9 @@ def new_tenant():
                 admin_name=form.admin_name.data or None,
             )
             link = (
-                url_for("auth.reset_password", token=users.password_token(admin)) if admin else None
+                _tenant_link(tenant, "auth.reset_password", token=users.password_token(admin))
+                if admin
+                else None
             )
             db.session.commit()
             created = {"tenant": tenant, "admin": admin, "link": link}
@@ -114,7 +127,7 @@ def tenant_detail(uuid):
 def edit_tenant(uuid):
     tenant = _tenant(uuid)
     form = TenantEditForm(obj=tenant)
-    form.default_currency.choices = currencies.pricing_choices()
+    form.default_currency.choices = currency_choices(currencies.pricing_choices())
     error = None
     if form.validate_on_submit():
         try:
