@@ -94,6 +94,8 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
         # "Keep me signed in" makes the session permanent for 30 days (spec 10 §9.3).
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "WTF_CSRF_TIME_LIMIT": None,
+        # app/tenancy.py checks CSRF itself, after the host is resolved (token calls are exempt).
+        "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "WTF_CSRF_SSL_STRICT": False,
         # The tenant cache: 30 s in-process tier over the shared tier (Redis or in-process).

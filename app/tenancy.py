@@ -156,6 +156,7 @@ def _enforce():
         return unknown_host_response()
     if result.kind == "platform":
         _push(context.enter_platform())
+        _authenticate_bearer()
         if "X-Tenant-Id" in request.headers:
             return _honour_tenant_header()
         if request.path == "/":
@@ -187,22 +188,33 @@ def _push(token) -> None:
     request.environ.setdefault("tenancy.tokens", []).append(token)
 
 
+def _authenticate_bearer() -> None:
+    """An internal API token on the platform host marks the request as token-authenticated."""
+    from app.extensions import db
+    from services import api_tokens
+
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return
+    row = api_tokens.verify(header[7:].strip())
+    if row is not None:
+        api_tokens.touch(row)
+        db.session.commit()  # last_used_at is bookkeeping of the caller, not of the view
+        request.environ["auth.api_token"] = row.token_prefix
+
+
 def _honour_tenant_header():
     """X-Tenant-Id on the platform host: staff session or internal API token first (§3.4)."""
     from flask_login import current_user
-
-    from services import api_tokens
 
     raw = request.headers.get("X-Tenant-Id", "").strip()
     try:
         tenant_uuid = str(uuid_lib.UUID(raw))
     except ValueError:
         return _json_error("invalid_tenant_header", 400)
-    token_row = None
-    bearer = request.headers.get("Authorization", "")
-    if bearer.startswith("Bearer "):
-        token_row = api_tokens.verify(bearer[7:].strip())
-        actor = token_row.token_prefix if token_row else None
+    token_prefix = request.environ.get("auth.api_token")
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        actor = token_prefix
     else:
         user = current_user._get_current_object()
         actor = user.email if getattr(user, "is_authenticated", False) and user.is_staff else None
@@ -211,11 +223,9 @@ def _honour_tenant_header():
     tenant = get_resolver().resolve_uuid(tenant_uuid)
     if tenant is None:
         return _json_error("tenant_not_found", 404)
-    if token_row is not None and request.method not in ("GET", "HEAD") and tenant.is_suspended:
+    if token_prefix and request.method not in ("GET", "HEAD") and tenant.is_suspended:
         return _json_error("tenant_suspended", 403)
     log.info("tenancy.header_tenant actor=%s tenant=%s path=%s", actor, tenant.id, request.path)
-    if token_row is not None:
-        api_tokens.touch(token_row)
     _push(context.enter_tenant(tenant))
     return None
 
@@ -320,6 +330,14 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start_bus():
         bus_module.bus.ensure_listener()
+
+    @app.before_request
+    def _csrf():
+        """CSRF on every state-changing request but token-authenticated API calls (§9.4)."""
+        from app.extensions import csrf
+
+        if app.config["WTF_CSRF_ENABLED"] and "auth.api_token" not in request.environ:
+            csrf.protect(apply_exemptions=True)
 
     @app.context_processor
     def _globals():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from blueprints.links import set_password_url
 from services import activity, api_tokens, currencies, seed, users
 from services.errors import DomainError
 from services.tenancy import context, invalidation
@@ -80,15 +80,7 @@ def tenants_create(
     )
     click.echo(f"created {tenant.slug} ({tenant.uuid})")
     if admin:
-        click.echo(f"set-password link: {_link(tenant, admin)}")
-
-
-def _link(tenant, user) -> str:
-    config = current_app.config
-    port = f":{config['EXTERNAL_PORT']}" if config.get("EXTERNAL_PORT") else ""
-    host = tenant.domains[0].host if tenant else f"app.{config['PLATFORM_DOMAIN']}"
-    path = "/password/reset/" if tenant else "/platform/password/reset/"
-    return f"{config['PREFERRED_URL_SCHEME']}://{host}{port}{path}{users.password_token(user)}"
+        click.echo(f"set-password link: {set_password_url(tenant, admin)}")
 
 
 @tenants_cli.command("list")
@@ -192,7 +184,7 @@ def users_password_link(email, slug):
         user = users.find_by_email(users.normalise_email(email))
         if user is None:
             raise click.ClickException("no such user")
-        click.echo(_link(tenant, user))
+        click.echo(set_password_url(tenant, user))
 
 
 def _nullcontext():

@@ -58,7 +58,9 @@ def init_app(app) -> None:
 
     @app.errorhandler(405)
     def _method(exc):
-        return _page("errors/404.html", 405)
+        response = _page("errors/405.html", 405)
+        response.headers["Allow"] = ", ".join(exc.valid_methods or ())
+        return response
 
     @app.errorhandler(429)
     def _throttled(exc):

@@ -87,10 +87,9 @@ def celery_init_app(flask_app) -> Celery:
     celery.PlatformTask = type("PlatformTask", (PlatformTaskMixin, base), {"abstract": True})
     celery.set_default()
     flask_app.extensions["celery"] = celery
+    from services import dispatch
     from workers import schedule
     from workers.tasks import register_all
-
-    from services import dispatch
 
     dispatch.install()
     celery.conf.beat_schedule = schedule.beat_schedule(flask_app.config)

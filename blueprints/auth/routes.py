@@ -1,14 +1,9 @@
 """Tenant-host sign-in, sign-out and the set-password link."""
 
-from flask import abort, make_response, render_template, url_for
+from flask import url_for
 
-from app.extensions import db
-from app.htmx import hx_redirect
 from blueprints.auth import bp
-from blueprints.auth.forms import SetPasswordForm
-from blueprints.auth.signin import handle_login, handle_logout
-from services import users
-from services.errors import NotFound, ValidationError
+from blueprints.auth.signin import handle_login, handle_logout, handle_set_password
 from services.tenancy import current_tenant
 
 
@@ -39,17 +34,4 @@ def logout():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    try:
-        user = users.user_for_token(token)
-    except NotFound:
-        abort(404)
-    form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            users.set_password(user, form.password.data)
-            db.session.commit()
-            return hx_redirect(url_for("auth.login"))
-        except ValidationError as exc:
-            form.password.errors.append(exc.message)
-    status = 422 if form.errors else 200
-    return make_response(render_template("auth/set_password.html", form=form, user=user), status)
+    return handle_set_password(token, "auth/set_password.html", after=url_for("auth.login"))

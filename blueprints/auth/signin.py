@@ -72,3 +72,27 @@ def handle_logout(template: str, after: str):
         session.clear()
         return _redirect(after)
     return render_template(template, form=form)
+
+
+def handle_set_password(token: str, template: str, after: str):
+    """The set-password link page: the token's user sets a password; the link then dies."""
+    from flask import abort
+
+    from blueprints.auth.forms import SetPasswordForm
+    from services import users
+    from services.errors import NotFound, ValidationError
+
+    try:
+        user = users.user_for_token(token)
+    except NotFound:
+        abort(404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.set_password(user, form.password.data)
+            db.session.commit()
+            return _redirect(after)
+        except ValidationError as exc:
+            form.password.errors.append(exc.message)
+    status = 422 if form.errors else 200
+    return make_response(render_template(template, form=form, user=user), status)

@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 from app.htmx import render
 from blueprints.access import staff_required
 from blueprints.areas import PLATFORM_AREAS, find
-from blueprints.auth.signin import handle_login, handle_logout
+from blueprints.auth.signin import handle_login, handle_logout, handle_set_password
 from blueprints.platform import bp
 from services import jobs
 from services.activity_queries import recent_activity
@@ -41,6 +41,11 @@ def login():
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     return handle_logout("platform/logout.html", after=url_for("platform.login"))
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    return handle_set_password(token, "platform/set_password.html", after=url_for("platform.login"))
 
 
 @bp.get("/")

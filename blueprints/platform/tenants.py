@@ -2,11 +2,12 @@
 
 from datetime import UTC
 
-from flask import abort, current_app, make_response, render_template, request, url_for
+from flask import abort, make_response, render_template, request, url_for
 
 from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast
 from blueprints.access import actor, staff_required
+from blueprints.links import set_password_url
 from blueprints.platform import bp
 from blueprints.platform.forms import (
     DomainActionForm,
@@ -18,13 +19,12 @@ from blueprints.platform.forms import (
     TenantForm,
     currency_choices,
 )
-from services import currencies, users
+from services import currencies
 from services.activity_queries import recent_activity
 from services.errors import DomainError, NotFound
 from services.tenancy import domains as domain_service
 from services.tenancy import inspect
 from services.tenancy import tenants as tenant_service
-from services.tenancy.hosts import subdomain_host
 
 
 def _tenant(uuid):
@@ -41,15 +41,6 @@ def _form_error(form, exc: DomainError):
             [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
         )
     return exc.message
-
-
-def _tenant_link(tenant, endpoint: str, **values) -> str:
-    """An absolute URL on the new tenant's own host: the page that shows it is on the platform
-    host, where a bare path would lead nowhere."""
-    config = current_app.config
-    port = f":{config['EXTERNAL_PORT']}" if config.get("EXTERNAL_PORT") else ""
-    host = subdomain_host(tenant.slug, config["PLATFORM_DOMAIN"])
-    return f"{config['PREFERRED_URL_SCHEME']}://{host}{port}{url_for(endpoint, **values)}"
 
 
 def _aware(value):
@@ -86,11 +77,7 @@ def new_tenant():
                 admin_email=form.admin_email.data or None,
                 admin_name=form.admin_name.data or None,
             )
-            link = (
-                _tenant_link(tenant, "auth.reset_password", token=users.password_token(admin))
-                if admin
-                else None
-            )
+            link = set_password_url(tenant, admin) if admin else None
             db.session.commit()
             created = {"tenant": tenant, "admin": admin, "link": link}
             return render_template("platform/tenant_created.html", **created)
