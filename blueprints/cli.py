@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 from blueprints.links import set_password_url
@@ -45,6 +45,7 @@ currencies_cli = AppGroup("currencies", help="The currency registry.")
 
 
 @click.command("seed-demo")
+@with_appcontext
 @in_platform
 def seed_demo():
     """Create the demo tenants and logins (idempotent)."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.activity import Activity
 from app.models.tenancy import Tenant
-from tests.functional.conftest import host_of, text
+from tests.functional.conftest import PLATFORM_HOST, host_of, text
 
 REASON = "Invoices unpaid since March"
 
@@ -171,3 +171,28 @@ def test_resolve_inspector_names_the_tenant_and_fills_no_cache(staff, app, alpha
     cache = app.extensions["cache"]
     assert cache.get("tenant:domain:alpha.localhost") is None
     assert cache.get(f"tenant:id:{alpha.id}") is None
+
+
+def test_staff_set_password_link_works_once(app, client):
+    from app.extensions import db
+    from blueprints.links import set_password_url
+    from services import users
+    from tests.factories import ACTOR
+    from tests.functional.conftest import in_platform
+
+    with in_platform(app):
+        staff_member = users.create_staff(ACTOR, email="new@example.com", name="New", password=None)
+    with app.test_request_context(), in_platform(app):
+        link = set_password_url(None, db.session.merge(staff_member))
+    path = link.split("app.localhost:5000", 1)[1]
+    page = client.get(path, headers={"Host": PLATFORM_HOST})
+    assert page.status_code == 200
+    token = (
+        page.get_data(as_text=True)
+        .split('name="csrf_token" type="hidden" value="')[1]
+        .split('"')[0]
+    )
+    form = {"password": "a-long-password", "confirm": "a-long-password", "csrf_token": token}
+    done = client.post(path, headers={"Host": PLATFORM_HOST}, data=form)
+    assert done.status_code == 303 and done.headers["Location"].endswith("/platform/login")
+    assert client.get(path, headers={"Host": PLATFORM_HOST}).status_code == 404

@@ -111,3 +111,22 @@ def test_made_up_token_is_refused(client, beta):
     auth = {"Authorization": "Bearer plt_" + "x" * 43}
     response = on_platform(client, "/platform/login", str(beta.uuid), **auth)
     assert response.status_code == 403
+
+
+def test_token_use_is_recorded(app, client, make_token, beta):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import ApiToken
+
+    token = make_token()
+    on_platform(client, "/platform/login", str(beta.uuid), Authorization=f"Bearer {token}")
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken.last_used_at)) is not None
+
+
+def test_token_calls_are_exempt_from_csrf_but_sessions_are_not(client, make_token):
+    headers = {"Host": PLATFORM_HOST}
+    assert client.post("/platform/logout", headers=headers).status_code == 400
+    headers["Authorization"] = f"Bearer {make_token()}"
+    assert client.post("/platform/logout", headers=headers).status_code == 200
