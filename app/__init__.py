@@ -35,6 +35,21 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     cache.init_app(app)
+    _drop_idle_hooks(app)
+
+
+def _drop_idle_hooks(app: Flask) -> None:
+    """Flask-WTF's own CSRF hook only returns (app/tenancy.py checks CSRF once the host is
+    resolved) and Flask-Login's remember-cookie hook has nothing to do (no remember cookie is
+    ever set): each would still cost every request a hook dispatch."""
+    from app.extensions import login_manager
+
+    befores = app.before_request_funcs.get(None, [])
+    befores[:] = [
+        f for f in befores if f.__qualname__ != "CSRFProtect.init_app.<locals>.csrf_protect"
+    ]
+    afters = app.after_request_funcs.get(None, [])
+    afters[:] = [f for f in afters if f != login_manager._update_remember_cookie]
 
 
 def register_tenancy(app: Flask) -> None:

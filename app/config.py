@@ -110,6 +110,8 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
                 "data_folder_in": str(celery_dir / "out"),
                 "data_folder_out": str(celery_dir / "out"),
                 "processed_folder": str(celery_dir / "processed"),
+                # Kombu writes broadcast exchanges here; the default is ./control in the cwd.
+                "control_folder": str(celery_dir / "control"),
                 "store_processed": False,
             },
             "task_ignore_result": True,

@@ -18,32 +18,38 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def varies(response: Response) -> Response:
+    """Mark a response whose content depends on HX-Request, so no cache serves a fragment for
+    a page or the other way round (ARCHITECTURE rule 10)."""
+    response.vary.add("HX-Request")
+    return response
+
+
 def render(page: str, fragment: str, status: int = 200, **context) -> Response:
     """The whole page, or for an HTMX swap just the fragment the page includes."""
     template = fragment if is_partial() else page
-    return make_response(render_template(template, **context), status)
+    return varies(make_response(render_template(template, **context), status))
 
 
 def hx_redirect(url: str, status: int = 200) -> Response:
     """A full navigation, for HTMX and plain requests alike (never a 3xx to HTMX)."""
-    from flask import redirect
-
-    if is_htmx():
-        response = make_response("", status)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, 303)
+    return _navigate("HX-Redirect", url, status)
 
 
 def hx_location(url: str) -> Response:
     """An HTMX-driven navigation that swaps the body (boosted), or a 303 for plain requests."""
+    return _navigate("HX-Location", url, 200)
+
+
+def _navigate(header: str, url: str, status: int) -> Response:
     from flask import redirect
 
     if is_htmx():
-        response = make_response("", 200)
-        response.headers["HX-Location"] = url
-        return response
-    return redirect(url, 303)
+        response = make_response("", status)
+        response.headers[header] = url
+    else:
+        response = redirect(url, 303)
+    return varies(response)
 
 
 def toast(response: Response, message: str, level: str = "info") -> Response:
@@ -53,7 +59,11 @@ def toast(response: Response, message: str, level: str = "info") -> Response:
     return response
 
 
-def add_vary(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        response.vary.add("HX-Request")
-    return response
+def vary_on(headers: list[tuple[str, str]], header: str) -> None:
+    """Add `header` to Vary in a raw WSGI header list (used by app/observability.py)."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            if header.lower() not in value.lower():
+                headers[index] = (name, f"{value}, {header}")
+            return
+    headers.append(("Vary", header))

@@ -1,30 +1,59 @@
-"""Per-request bookkeeping: a request id for logs and activity rows, and response headers."""
+"""Per-request bookkeeping: a request id for logs and activity rows, and the response headers
+every answer carries (set in a WSGI middleware: cheaper than header objects per response)."""
 
+import os
 import re
-import uuid
 
 from flask import Flask, g, request
 
-from app.htmx import add_vary
+from app.htmx import vary_on
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
+def request_id() -> str:
+    """This request's id: the caller's X-Request-Id when well formed, else a new one."""
+    rid = g.get("request_id")
+    if rid is None:
+        given = request.environ.get("HTTP_X_REQUEST_ID", "")
+        rid = given if given and _REQUEST_ID.match(given) else os.urandom(12).hex()
+        g.request_id = request.environ["app.request_id"] = rid  # the middleware echoes it
+    return rid
+
+
+class ResponseHeadersMiddleware:
+    """Security headers on every response; HTML gets `Cache-Control: no-store` unless its view
+    chose a policy (pages carry forms or account data, spec 10 §13). Each header costs the
+    server a few microseconds per response, so none is sent that changes nothing."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            names = {name.lower() for name, _ in headers}
+            headers.extend(pair for pair in _SECURITY_HEADERS if pair[0].lower() not in names)
+            rid = environ.get("app.request_id")
+            if rid and "x-request-id" not in names:
+                headers.append(("X-Request-Id", rid))
+            values = {name.lower(): value for name, value in headers}
+            if "cache-control" not in names and values.get("content-type", "").startswith(
+                "text/html"
+            ):
+                headers.append(("Cache-Control", "no-store"))
+            elif "no-store" not in values.get("cache-control", ""):
+                # A cacheable answer that read the (empty) session varies on the cookie.
+                for header in environ.get("app.vary", ()):
+                    vary_on(headers, header)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def _request_id():
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-
-    @app.after_request
-    def _headers(response):
-        add_vary(response)
-        if getattr(g, "request_id", None):
-            response.headers["X-Request-Id"] = g.request_id
-        if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
-            # Pages carry forms or account data; nothing is shared between people (spec 10 §13).
-            response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.wsgi_app = ResponseHeadersMiddleware(app.wsgi_app)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import logging
 import uuid as uuid_lib
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 
-from flask import Flask, abort, jsonify, make_response, redirect, render_template, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -21,16 +30,34 @@ log = logging.getLogger("tenancy")
 UNKNOWN_HOST_BODY = "There is no store at this address."
 SKIP_PREFIXES = ("/static/",)
 SKIP_PATHS = ("/healthz", "/readyz")
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
 NEVER_REDIRECT = ("/payment/ipn/", "/api/", "/integration-api/", "/checkout/return/")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """What the host of a request resolved to; memoised in the WSGI environ."""
 
     kind: str  # skip | bad | ip | bare | platform | tenant | unknown | error
     host: str = ""
     tenant: TenantContext | None = None
+
+    @property
+    def cookie(self) -> tuple[str, int] | None:
+        """The session cookie name and the `_tid` a session must carry on this host."""
+        if self.kind == "tenant":
+            return f"tenant_{self.tenant.slug}", self.tenant.id
+        if self.kind == "platform":
+            return "platform_session", 0
+        return None
+
+
+@lru_cache(maxsize=8192)
+def classify_host(host: str) -> str:
+    """'valid', 'ip' or 'bad'; cached because every request of a host asks the same."""
+    if host and is_valid_host(host):
+        return "valid"
+    return "ip" if host and is_ip_literal(host) else "bad"
 
 
 class TenancyHostMiddleware:
@@ -60,8 +87,8 @@ def resolve_request(environ, platform_domain: str) -> Outcome:
     host = environ.get("tenancy.host", "")
     if path in SKIP_PATHS or path.startswith(SKIP_PREFIXES):
         outcome = Outcome("skip", host)
-    elif not host or not is_valid_host(host):
-        outcome = Outcome("ip" if host and is_ip_literal(host) else "bad", host)
+    elif (kind := classify_host(host)) != "valid":
+        outcome = Outcome(kind, host)
     else:
         bare, www, staff = platform_hosts(platform_domain)
         if host in (bare, www):
@@ -87,13 +114,18 @@ class TenantSessionInterface(SecureCookieSessionInterface):
     """One cookie per tenant (`tenant_<slug>`) or `platform_session`; a session is only valid
     on the tenant, or the platform, that issued it."""
 
+    _serializers: dict = {}
+
     def _owner(self, app, request_) -> tuple[str, int] | None:
-        result = resolve_request(request_.environ, app.config["PLATFORM_DOMAIN"])
-        if result.kind == "tenant":
-            return f"tenant_{result.tenant.slug}", result.tenant.id
-        if result.kind == "platform":
-            return "platform_session", 0
-        return None
+        return resolve_request(request_.environ, app.config["PLATFORM_DOMAIN"]).cookie
+
+    def get_signing_serializer(self, app):
+        # Built once per key set: constructing it costs more than resolving the tenant.
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        serializer = self._serializers.get(key)
+        if serializer is None:
+            serializer = self._serializers[key] = super().get_signing_serializer(app)
+        return serializer
 
     def get_cookie_name(self, app) -> str:
         owner = self._owner(app, request)
@@ -103,9 +135,13 @@ class TenantSessionInterface(SecureCookieSessionInterface):
         owner = self._owner(app, request_)
         if owner is None:
             return self.make_null_session(app)
-        serializer = self.get_signing_serializer(app)
+        if "HTTP_COOKIE" not in request_.environ:
+            return self.session_class()  # most first visits: no cookie to parse
         raw = request_.cookies.get(owner[0])
-        if not raw or serializer is None:
+        if not raw:
+            return self.session_class()
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
             return self.session_class()
         try:
             data = serializer.loads(
@@ -120,6 +156,11 @@ class TenantSessionInterface(SecureCookieSessionInterface):
     def save_session(self, app, session, response):
         owner = self._owner(app, request)
         if owner is None or session is None:
+            return
+        if not session and not session.modified:
+            # Nothing to write: only note that the answer depended on the (absent) cookie.
+            if session.accessed:
+                request.environ.setdefault("app.vary", []).append("Cookie")
             return
         if session and session.get("_tid") != owner[1]:
             session["_tid"] = owner[1]
@@ -157,13 +198,13 @@ def _enforce():
     if result.kind == "platform":
         _push(context.enter_platform())
         _authenticate_bearer()
-        if "X-Tenant-Id" in request.headers:
+        if "HTTP_X_TENANT_ID" in request.environ:
             return _honour_tenant_header()
         if request.path == "/":
             return redirect("/platform/", 302)
         return None
     tenant = result.tenant
-    if "X-Tenant-Id" in request.headers:
+    if "HTTP_X_TENANT_ID" in request.environ:
         log.debug("tenancy.header_ignored host=%s", result.host)
     _push(context.enter_tenant(tenant))
     if (
@@ -179,8 +220,6 @@ def _enforce():
 
 
 def _platform_domain() -> str:
-    from flask import current_app
-
     return current_app.config["PLATFORM_DOMAIN"]
 
 
@@ -312,6 +351,7 @@ def tenant_url(endpoint: str, **values) -> str:
 
 
 def init_app(app: Flask) -> None:
+    from app.extensions import csrf
     from services.tenancy import bus as bus_module
     from services.tenancy import invalidation, resolver, scoping
 
@@ -324,20 +364,25 @@ def init_app(app: Flask) -> None:
     if trusted:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=0)
     app.session_interface = TenantSessionInterface()
-    app.before_request_funcs.setdefault(None, []).insert(0, _enforce)
     app.teardown_request(_reset)
 
-    @app.before_request
-    def _start_bus():
+    def _before_request():
+        """First hook of every request: the host's outcome, then the bus listener, then CSRF on
+        state-changing requests except token-authenticated API calls (§9.4). One hook, not
+        three: each hook costs every request its own dispatch."""
+        response = _enforce()
+        if response is not None:
+            return response
         bus_module.bus.ensure_listener()
-
-    @app.before_request
-    def _csrf():
-        """CSRF on every state-changing request but token-authenticated API calls (§9.4)."""
-        from app.extensions import csrf
-
-        if app.config["WTF_CSRF_ENABLED"] and "auth.api_token" not in request.environ:
+        if (
+            request.method not in SAFE_METHODS
+            and app.config["WTF_CSRF_ENABLED"]
+            and "auth.api_token" not in request.environ
+        ):
             csrf.protect(apply_exemptions=True)
+        return None
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
 
     @app.context_processor
     def _globals():

@@ -46,8 +46,7 @@ def super_admin_required(view):
 
 def actor():
     """The signed-in user as the actor of activity rows, with this request's id."""
-    from flask import g
-
+    from app.observability import request_id
     from services.activity import Actor
 
-    return Actor.for_user(current_user._get_current_object(), getattr(g, "request_id", None))
+    return Actor.for_user(current_user._get_current_object(), request_id())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
@@ -48,7 +49,11 @@ currencies_cli = AppGroup("currencies", help="The currency registry.")
 @with_appcontext
 @in_platform
 def seed_demo():
-    """Create the demo tenants and logins (idempotent)."""
+    """Create the demo tenants and logins (idempotent); refused in production."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException(
+            "seed-demo creates known passwords; refused with APP_ENV=production"
+        )
     for line in seed.seed_demo():
         click.echo(line)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 INSTANCE = ROOT / "instance"
-SEEDED = INSTANCE / ".demo-seeded"
 PORT = int(os.environ.get("PORT", "5000"))
 
 
@@ -42,9 +41,7 @@ def main() -> int:
     os.environ.setdefault("APP_ENV", "development")
     INSTANCE.mkdir(exist_ok=True)
     flask("db", "upgrade")
-    if not SEEDED.exists():
-        flask("seed-demo")
-        SEEDED.write_text("seeded\n")
+    flask("seed-demo")  # idempotent: creates the demo data on the first start only
     domain = os.environ.get("PLATFORM_DOMAIN", "localhost")
     children = [
         start(

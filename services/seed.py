@@ -57,7 +57,7 @@ def _people(actor, tenant: Tenant) -> None:
                     role=role,
                     password=PASSWORD,
                 )
-        db.session.commit()
+        db.session.flush()
 
 
 def seed_demo() -> list[str]:
@@ -67,7 +67,7 @@ def seed_demo() -> list[str]:
     _staff(actor, SUPER_ADMIN, "Platform Admin", super_admin=True)
     _staff(actor, STAFF, "Support Staff", super_admin=False)
     created = [_tenant(actor, *spec) for spec in TENANTS]
-    db.session.commit()
+    db.session.flush()
     for tenant in created:
         _people(actor, tenant)
     lines = [f"platform  {SUPER_ADMIN} (super admin), {STAFF}"]

@@ -77,7 +77,7 @@ PERMANENT_ERRORS = (NoTenantContext, TenantNotFound)
 def celery_init_app(flask_app) -> Celery:
     """Create the Celery app from the Flask config; tasks run inside the app context."""
     options = flask_app.config["CELERY"].get("broker_transport_options") or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:  # the embedded filesystem broker needs its folders
             Path(options[key]).mkdir(parents=True, exist_ok=True)
     base = _base_task(flask_app)

@@ -31,7 +31,7 @@ class TenantForm(FlaskForm):
     )
     timezone = StringField("Time zone", default="UTC", validators=[DataRequired(), Length(max=64)])
     locale = StringField("Locale", default="en", validators=[DataRequired(), Length(max=16)])
-    default_currency = SelectField("Default currency", choices=[])
+    default_currency = SelectField("Default currency", choices=[], default="USD")
     admin_email = EmailField("First admin email", validators=[Optional(), Length(max=254)])
     admin_name = StringField("First admin name", validators=[Optional(), Length(max=120)])
 

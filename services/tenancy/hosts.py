@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from functools import lru_cache
 
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-)){1,30}[a-z0-9]$")
@@ -69,6 +70,7 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)
 def platform_hosts(platform_domain: str) -> tuple[str, str, str]:
     """The bare domain, its www and the staff host app.<domain>."""
     return platform_domain, f"www.{platform_domain}", f"app.{platform_domain}"
