@@ -142,6 +142,35 @@ def build_tenant_app(database_url: str) -> Flask:
     return app
 
 
+def build_untenanted_app(database_url: str) -> Flask:
+    """The same application and route with tenancy taken out: no host middleware or resolution,
+    Flask's stock cookie session, and the one tenant entered as a constant. The tenant app's
+    ratio to this one is what tenancy itself costs."""
+    from flask import request
+    from flask.sessions import SecureCookieSessionInterface
+
+    from app import create_app
+    from app.tenancy import TenancyHostMiddleware
+    from services.tenancy import context
+    from services.tenancy.resolver import get_resolver
+
+    app = create_app(bench_config(database_url))
+    app.add_url_rule(PATH, "bench_tenant", tenant_page)
+    app.session_interface = SecureCookieSessionInterface()
+    outer = app.wsgi_app
+    if isinstance(outer.wsgi_app, TenancyHostMiddleware):
+        outer.wsgi_app = outer.wsgi_app.wsgi_app
+    with app.app_context():
+        fixed = get_resolver().resolve_host(HOST)
+
+    def enter_fixed_tenant():
+        request.environ.setdefault("tenancy.tokens", []).append(context.enter_tenant(fixed))
+
+    # The first hook is tenancy's (resolve, host rules, bus, CSRF); the rest stay as they are.
+    app.before_request_funcs[None][0] = enter_fixed_tenant
+    return app
+
+
 def build_bare_app() -> Flask:
     """gunicorn factory too: the same route on a bare Flask app without tenancy."""
     bare = Flask(__name__)
@@ -281,11 +310,14 @@ def _l2_figures(resolver, cache, label: str, calls: int) -> list[str]:
     return [latency_row(f"resolve_host, L1 empty, {label}", samples, extra)]
 
 
-def throughput_figures(app, bare, requests: int, rounds: int) -> tuple[list[str], float]:
+def throughput_figures(
+    app, bare, untenanted, requests: int, rounds: int
+) -> tuple[list[str], float]:
     from app.extensions import cache
     from services.tenancy.resolver import get_resolver
 
     tenant_client, bare_client = app.test_client(), bare.test_client()
+    untenanted_client = untenanted.test_client()
     # Cold: both cache tiers empty, so the first request loads the tenant from the database.
     cache.clear()
     get_resolver().l1.clear()
@@ -294,17 +326,22 @@ def throughput_figures(app, bare, requests: int, rounds: int) -> tuple[list[str]
     with count_queries() as second:
         check(tenant_client, "tenant app")
     check(bare_client, "bare app")
+    check(untenanted_client, "untenanted app")
     drive(tenant_client, requests // 6)  # warm-up
     drive(bare_client, requests // 6)
-    tenant_times, bare_times, queries = [], [], 0
+    drive(untenanted_client, requests // 6)
+    tenant_times, bare_times, untenanted_times, queries = [], [], [], 0
     for _ in range(rounds):
         bare_times.append(drive(bare_client, requests))
+        untenanted_times.append(drive(untenanted_client, requests))
         with count_queries() as statements:
             tenant_times.append(drive(tenant_client, requests))
         queries += len(statements)
     bare_rps = requests / min(bare_times)
     tenant_rps = requests / min(tenant_times)
+    untenanted_rps = requests / min(untenanted_times)
     ratio = tenant_rps / bare_rps
+    own = tenant_rps / untenanted_rps
     per_request = queries / (requests * rounds)
     lines = [
         f"  {'':<38}{'req/s':>12} {'µs/request':>12} {'SQL/request':>12}",
@@ -314,6 +351,10 @@ def throughput_figures(app, bare, requests: int, rounds: int) -> tuple[list[str]
         f"  {'ratio tenant/bare':<38}{ratio:>12.3f}   target >= {TARGET_RATIO}: "
         f"{verdict(ratio >= TARGET_RATIO)}",
         f"  {'tenancy and app overhead':<38}{1e6 / tenant_rps - 1e6 / bare_rps:>12.1f} µs/request",
+        f"  {'same app, tenancy taken out':<38}{untenanted_rps:>12,.0f} "
+        f"{1e6 / untenanted_rps:>12.1f} {'-':>12}",
+        f"  {'ratio tenant/tenancy taken out':<38}{own:>12.3f}   "
+        f"tenancy alone costs {1e6 / tenant_rps - 1e6 / untenanted_rps:.1f} µs/request",
         f"  {'SQL per warm request':<38}{per_request:>12.3f}   target 0: {verdict(queries == 0)}",
         f"  {'SQL on the cold request':<38}{len(cold):>12}   (then {len(second)} on the next)",
     ]
@@ -486,13 +527,14 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             bare = build_bare_app()
+            untenanted = build_untenanted_app(database_url)
             backend = make_url(database_url).get_backend_name()
             print(
                 f"tenant_resolution: database {backend}, L2 in-process, "
                 f"{args.rounds} rounds x {args.requests:,} requests (best round counts), "
                 f"Flask test client in one process"
             )
-            lines, ratio = throughput_figures(app, bare, args.requests, args.rounds)
+            lines, ratio = throughput_figures(app, bare, untenanted, args.requests, args.rounds)
             print("\n".join(lines))
             print(
                 f"\nserved by gunicorn (1 worker, gthread), {args.rounds} rounds x "
