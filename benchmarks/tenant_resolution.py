@@ -10,21 +10,17 @@ import gc
 import io
 import os
 import pstats
-import secrets
-import socket
 import statistics
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlparse
 
 from flask import Flask
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from tests.support.counting import CountingCache, count_queries
+from tests.support.services import PG_ADMIN_URL, port_open, scratch_postgres
 
 HOST = "bench.localhost"
 PATH = "/_bench/tenant"
@@ -33,9 +29,6 @@ TARGET_RATIO = 0.9
 TARGET_MEDIAN_MS = 0.2
 TARGET_L2_ROUND_TRIPS = 2
 INSIDE = "  inside: "
-PG_ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
@@ -43,41 +36,14 @@ def verdict(met: bool) -> str:
     return "target met" if met else "target missed"
 
 
-def _port_open(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 0.5
-        ):
-            return True
-    except OSError:
-        return False
-
-
 # -- setup ------------------------------------------------------------------------------------
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A throwaway PostgreSQL database when one answers, else a temporary SQLite file."""
-    if _port_open(PG_ADMIN_URL, 5432):
-        name = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except SQLAlchemyError as exc:
-            print(f"PostgreSQL answers but refused a scratch database ({exc.__class__.__name__});")
-            print("falling back to SQLite")
-            admin.dispose()
-        else:
-            try:
-                yield (
-                    make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-                )
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
-            return
+    if port_open(PG_ADMIN_URL, 5432):
+        with scratch_postgres("bench") as url:
+            yield url
+        return
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         yield f"sqlite:///{folder}/bench.db"
 
@@ -280,7 +246,7 @@ def resolver_figures(app, calls: int) -> list[str]:
 
 
 def _redis_backend():
-    if not _port_open(REDIS_URL, 6379):
+    if not port_open(REDIS_URL, 6379):
         return None
     from app.cache import CacheError, RedisCache
 

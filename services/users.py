@@ -5,13 +5,13 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.tenancy import User, new_session_token
 from services import activity
-from services.errors import Conflict, NotFound, ValidationError
+from services.errors import NotFound, ValidationError
+from services.rows import insert_or_conflict
 from services.settings import setting
 
 HASH_METHOD = "scrypt"
@@ -109,12 +109,7 @@ def create_staff(
 
 
 def _insert(user: User) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("An account with this email already exists.", field="email") from None
+    insert_or_conflict(user, message="An account with this email already exists.", field="email")
 
 
 def find_by_email(email: str) -> User | None:

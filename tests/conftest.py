@@ -4,13 +4,11 @@ test, Redis and Chromium where reachable (required with CI=true), and factories.
 from __future__ import annotations
 
 import os
-import secrets
 import tempfile
 
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tests.support import services as reach
@@ -34,14 +32,8 @@ def database_url():
         path = os.path.join(tempfile.mkdtemp(prefix="pubtest-"), "test.db")
         yield f"sqlite:///{path}"
         return
-    name = f"test_run_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(reach.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(reach.PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with reach.scratch_postgres("test_run") as url:
+        yield url
 
 
 def make_test_app(database_url: str, **overrides):

@@ -1,7 +1,6 @@
 """Migrations: one head, upgrade from an empty database, `flask db check` clean (subprocess)."""
 
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +8,6 @@ from pathlib import Path
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests.support import services as reach
 
@@ -28,14 +25,8 @@ def empty_database(database_url, tmp_path):
     if not database_url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    name = f"test_migr_{secrets.token_hex(4)}"
-    admin = create_engine(reach.PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(reach.PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with reach.scratch_postgres("test_migr") as url:
+        yield url
 
 
 def flask_db(database_url, *args):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.tenancy import Domain, Tenant
 from services import activity
 from services.errors import Conflict, InvalidState, NotFound, ValidationError
+from services.rows import insert_or_conflict
 from services.settings import platform_domain
 from services.tenancy import invalidation
 from services.tenancy.hosts import is_valid_host, normalise_custom_host, platform_hosts
@@ -48,12 +48,7 @@ def add_domain(
     if db.session.scalar(select(Domain.id).where(Domain.host == host)) is not None:
         raise Conflict("This host is already in use.", field="host")
     domain = Domain(tenant_id=tenant.id, host=host, kind="custom", created_by=actor.user_id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(domain)
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("This host is already in use.", field="host") from None
+    insert_or_conflict(domain, message="This host is already in use.", field="host")
     activity.record(
         actor, "domain.added", "domain", host, tenant_id=tenant.id, after={"host": host}
     )

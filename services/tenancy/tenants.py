@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid as uuid_lib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -18,12 +16,12 @@ from app.models.gateways import Currency
 from app.models.tenancy import Domain, Tenant, User
 from services import activity
 from services.errors import Conflict, InvalidState, NotFound, ValidationError
+from services.rows import Page, insert_or_conflict, paginate
 from services.settings import platform_domain
 from services.tenancy import invalidation
 from services.tenancy.hosts import slug_problem, subdomain_host
 
 TENANT_FIELDS = ("name", "timezone", "locale", "default_currency", "trial_ends_at", "status")
-PAGE_SIZE = 50
 
 
 @lru_cache(maxsize=1)
@@ -76,15 +74,7 @@ def get_by_slug(slug: str) -> Tenant:
     return tenant
 
 
-@dataclass
-class TenantPage:
-    rows: list[Tenant]
-    page: int
-    pages: int
-    total: int
-
-
-def list_tenants(search: str = "", status: str = "", page: int = 1) -> TenantPage:
+def list_tenants(search: str = "", status: str = "", page: int = 1) -> Page:
     """Tenants matching a name, slug or host search and a status, 50 per page."""
     query = select(Tenant)
     if status:
@@ -96,15 +86,7 @@ def list_tenants(search: str = "", status: str = "", page: int = 1) -> TenantPag
         query = query.where(
             or_(func.lower(Tenant.name).like(like), Tenant.slug.like(like), Tenant.id.in_(hosts))
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    rows = db.session.scalars(
-        query.order_by(Tenant.created_at.desc(), Tenant.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return TenantPage(list(rows), page, pages, total)
+    return paginate(query, (Tenant.created_at.desc(), Tenant.id.desc()), page)
 
 
 def create_tenant(
@@ -147,16 +129,10 @@ def create_tenant(
         default_currency=currency,
         platform_plan_id=platform_plan_id,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(tenant)
-            db.session.flush()
-            db.session.add(
-                Domain(tenant_id=tenant.id, host=host, kind="subdomain", is_primary=True)
-            )
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict("This slug or its address is taken.", field="slug") from None
+    taken = "This slug or its address is taken."
+    insert_or_conflict(tenant, message=taken, field="slug")
+    domain = Domain(tenant_id=tenant.id, host=host, kind="subdomain", is_primary=True)
+    insert_or_conflict(domain, message=taken, field="slug")
     activity.record(
         actor, "tenant.created", "tenant", tenant.uuid, tenant_id=tenant.id, after=snapshot(tenant)
     )

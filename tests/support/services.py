@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 PG_ADMIN_URL = os.environ.get(
@@ -15,7 +18,7 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
-def _port_open(url: str, default_port: int) -> bool:
+def port_open(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
         with socket.create_connection(
@@ -27,11 +30,11 @@ def _port_open(url: str, default_port: int) -> bool:
 
 
 def postgres_available() -> bool:
-    return _port_open(PG_ADMIN_URL, 5432)
+    return port_open(PG_ADMIN_URL, 5432)
 
 
 def redis_available() -> bool:
-    if not _port_open(REDIS_URL, 6379):
+    if not port_open(REDIS_URL, 6379):
         return False
     import redis
 
@@ -43,3 +46,21 @@ def redis_available() -> bool:
 
 def chromium_available() -> bool:
     return os.access(CHROMIUM, os.X_OK)
+
+
+@contextmanager
+def scratch_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for the block; dropped afterwards (open sessions too)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
