@@ -36,17 +36,20 @@ class ResponseHeadersMiddleware:
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
-            names = {name.lower() for name, _ in headers}
-            headers.extend(pair for pair in _SECURITY_HEADERS if pair[0].lower() not in names)
+            # One pass over the (short) header list: this runs for every response.
+            seen = {}
+            for name, value in headers:
+                seen[name.lower()] = value
+            for pair in _SECURITY_HEADERS:
+                if pair[0].lower() not in seen:
+                    headers.append(pair)
             rid = environ.get("app.request_id")
-            if rid and "x-request-id" not in names:
+            if rid and "x-request-id" not in seen:
                 headers.append(("X-Request-Id", rid))
-            values = {name.lower(): value for name, value in headers}
-            if "cache-control" not in names and values.get("content-type", "").startswith(
-                "text/html"
-            ):
+            cache_control = seen.get("cache-control")
+            if cache_control is None and seen.get("content-type", "").startswith("text/html"):
                 headers.append(("Cache-Control", "no-store"))
-            elif "no-store" not in values.get("cache-control", ""):
+            elif "no-store" not in (cache_control or ""):
                 # A cacheable answer that read the (empty) session varies on the cookie.
                 for header in environ.get("app.vary", ()):
                     vary_on(headers, header)
