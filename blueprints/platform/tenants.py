@@ -57,6 +57,15 @@ def tenants():
     return render("platform/tenants.html", "platform/_tenant_rows.html", result=result, args=args)
 
 
+@bp.get("/tenants/slug-check")
+@staff_required
+def slug_check():
+    """The live availability fragment under the slug field of the new-tenant form."""
+    slug = request.args.get("slug", "")
+    problem = tenant_service.slug_availability(slug) if slug else None
+    return render_template("platform/_slug_check.html", slug=slug, problem=problem)
+
+
 @bp.route("/tenants/new", methods=["GET", "POST"])
 @staff_required
 def new_tenant():

@@ -89,6 +89,17 @@ def list_tenants(search: str = "", status: str = "", page: int = 1) -> Page:
     return paginate(query, (Tenant.created_at.desc(), Tenant.id.desc()), page)
 
 
+def slug_availability(slug: str) -> str | None:
+    """Why `slug` cannot be used for a new tenant, or None when it is free."""
+    slug = (slug or "").strip()
+    problem = slug_problem(slug)
+    if problem:
+        return problem
+    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        return "This slug is taken."
+    return None
+
+
 def create_tenant(
     actor: activity.Actor,
     *,

@@ -47,6 +47,7 @@ def test_staff_suspends_and_reactivates_a_tenant(page, visitor_page, live_server
     page.locator("#suspend-form textarea").fill("Unpaid invoices since March")
     page.locator("#suspend-form").get_by_role("button", name="Suspend").click()
     expect(badge).to_have_text("suspended")
+    expect(page.locator("#toasts")).to_contain_text("Tenant suspended.")
     assert page.url == detail_url
     expect(page.locator("#overview")).to_contain_text("Unpaid invoices since March")
     assert _store_status(store, acme) == 403
@@ -65,12 +66,17 @@ def test_staff_suspends_and_reactivates_a_tenant(page, visitor_page, live_server
     expect(store.get_by_role("heading", level=1)).to_have_text("Acme Press")
 
 
-def test_suspending_without_a_reason_shows_an_error(page, live_server, demo_data):
-    page.on("dialog", lambda dialog: dialog.accept())
+def _sign_in_as_staff(page, live_server):
     page.goto(live_server.url("app", "/platform/login"))
     page.get_by_label("Email").fill("staff@example.com")
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url("app", "/platform/tenants"))
+
+
+def test_suspending_without_a_reason_shows_an_error(page, live_server, demo_data):
+    page.on("dialog", lambda dialog: dialog.accept())
+    _sign_in_as_staff(page, live_server)
     page.get_by_role("link", name="Demo Editions").click()
     expect(page.locator("#tenant-status")).to_have_text("active")
 
@@ -80,3 +86,23 @@ def test_suspending_without_a_reason_shows_an_error(page, live_server, demo_data
     page.locator("#suspend-form").get_by_role("button", name="Suspend").click()
     expect(page.locator("#status-error")).to_contain_text("Give a reason of 5 to 500 characters.")
     expect(page.locator("#tenant-status")).to_have_text("active")
+
+
+def test_staff_creates_a_tenant_with_the_live_slug_check(page, live_server, demo_data):
+    _sign_in_as_staff(page, live_server)
+    page.get_by_role("link", name="New tenant").click()
+    slug = page.get_by_label("Slug")
+    slug.press_sequentially("admin")
+    expect(page.locator("#slug-check")).to_have_text("This address is reserved.")
+    slug.fill("")
+    slug.press_sequentially("fresh-press")
+    expect(page.locator("#slug-check")).to_have_text("fresh-press.localhost is available.")
+    page.get_by_label("Name", exact=True).fill("Fresh Press")
+    page.get_by_label("First admin email").fill("owner@fresh.example")
+    page.get_by_role("button", name="Create tenant").click()
+    created = page.locator("#tenant-created")
+    expect(created).to_contain_text("Fresh Press created")
+    expect(created.locator("code")).to_contain_text(
+        "http://fresh-press.localhost:5000/password/reset/"
+    )
+    assert _store_status(page, live_server.url("fresh-press", "/")) == 200

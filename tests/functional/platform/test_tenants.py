@@ -206,3 +206,15 @@ def test_invalid_admin_email_saves_nothing(staff, app):
     with app.app_context():
         # Raw SQL: an ORM query on users would be scoped to a context.
         assert db.session.scalar(sql("SELECT count(*) FROM users WHERE NOT is_staff")) == 0
+
+
+def test_slug_check_fragment_says_free_taken_or_invalid(staff, make_tenant):
+    make_tenant(slug="taken-one")
+    page = staff.get("/platform/tenants/new")
+    assert 'hx-get="/platform/tenants/slug-check"' in page.get_data(as_text=True)
+    check = "/platform/tenants/slug-check?slug="
+    free = staff.get(check + "brand-new", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="slug-check"' in free and "brand-new.localhost is available" in free
+    assert "This slug is taken." in staff.get(check + "taken-one").get_data(as_text=True)
+    assert "reserved" in staff.get(check + "admin").get_data(as_text=True)
+    assert "lower-case letters" in staff.get(check + "a--b").get_data(as_text=True)
