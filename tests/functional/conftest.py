@@ -80,35 +80,18 @@ def staff(signed_in, staff_user) -> HostClient:
     return signed_in(PLATFORM_HOST, staff_user.email)
 
 
-@contextmanager
-def _restoring_globals(app):
-    """create_app rebinds process-wide objects (the cache holder, the bus, Celery's default
-    app); put the session app's back so later tests see the objects the harness clears."""
-    from app.extensions import cache
-    from services.tenancy.bus import bus
-
-    try:
-        yield
-    finally:
-        cache.backend = app.extensions["cache"]
-        bus.configure(app, app.config.get("BUS", "auto"))
-        app.extensions["celery"].set_default()
-
-
 @pytest.fixture
-def other_app(app, database_url):
+def other_app(app, build_app):
     """Builds another app on the test database with config overrides; it joins the test's
-    transaction (db.session is the harness's) and shares the cache the harness clears."""
+    transaction and shares the cache the harness clears (build_app restores the globals)."""
     from app.extensions import cache
-    from tests.conftest import make_test_app
 
     def build(**overrides):
-        built = make_test_app(database_url, **overrides)
+        built = build_app(**overrides)
         built.extensions["cache"] = cache.backend = app.extensions["cache"]
         return built
 
-    with _restoring_globals(app):
-        yield build
+    return build
 
 
 @contextmanager
