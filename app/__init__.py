@@ -8,11 +8,29 @@ from collections.abc import Mapping
 from flask import Flask
 
 
+class App(Flask):
+    """Flask, remembering which hooks and views are plain functions: stock Flask inspects every
+    callable for `async def` on every request it runs, several times per request."""
+
+    _sync_callables: set
+
+    def ensure_sync(self, func):
+        known = self.__dict__.get("_sync_callables")
+        if known is None:
+            known = self._sync_callables = set()
+        if func in known:
+            return func
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(known) < 10_000:  # bound methods are new objects each time
+            known.add(func)
+        return wrapped
+
+
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the web application; `config` overrides the environment (tests pass a mapping)."""
     from app.config import load_config
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     app.config.update(load_config(app.instance_path, config))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -41,8 +59,17 @@ def register_extensions(app: Flask) -> None:
 def _drop_idle_hooks(app: Flask) -> None:
     """Flask-WTF's own CSRF hook only returns (app/tenancy.py checks CSRF once the host is
     resolved) and Flask-Login's remember-cookie hook has nothing to do (no remember cookie is
-    ever set): each would still cost every request a hook dispatch."""
-    from app.extensions import login_manager
+    ever set): each would still cost every request a hook dispatch. Flask-SQLAlchemy's
+    teardown looks its session up three times even when the request never opened one."""
+    from app.extensions import db, login_manager
+
+    def close_session(exc=None):
+        session = db.session
+        if session.registry.has():
+            session.remove()
+
+    teardowns = app.teardown_appcontext_funcs
+    teardowns[:] = [close_session if f == db._teardown_session else f for f in teardowns]
 
     befores = app.before_request_funcs.get(None, [])
     befores[:] = [

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import logging
 import uuid as uuid_lib
-from dataclasses import dataclass
 from functools import lru_cache, wraps
 
 from flask import (
     Flask,
     abort,
-    current_app,
     jsonify,
     make_response,
     redirect,
     render_template,
     request,
 )
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.tenancy import context
@@ -34,34 +32,51 @@ SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
 NEVER_REDIRECT = ("/payment/ipn/", "/api/", "/integration-api/", "/checkout/return/")
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """What the host of a request resolved to; memoised in the WSGI environ."""
+    """What the host of a request resolved to; memoised in the WSGI environ. A plain slotted
+    class: every request builds one, and a frozen dataclass costs several times as much."""
 
-    kind: str  # skip | bad | ip | bare | platform | tenant | unknown | error
-    host: str = ""
-    tenant: TenantContext | None = None
+    __slots__ = ("kind", "host", "tenant", "cookie")
 
-    @property
-    def cookie(self) -> tuple[str, int] | None:
-        """The session cookie name and the `_tid` a session must carry on this host."""
-        if self.kind == "tenant":
-            return f"tenant_{self.tenant.slug}", self.tenant.id
-        if self.kind == "platform":
-            return "platform_session", 0
-        return None
+    def __init__(self, kind: str, host: str = "", tenant: TenantContext | None = None):
+        self.kind = kind  # skip | bad | ip | bare | platform | tenant | unknown | error
+        self.host = host
+        self.tenant = tenant
+        # The session cookie name and the `_tid` a session must carry on this host.
+        self.cookie: tuple[str, int] | None = None
+        if kind == "tenant":
+            self.cookie = (f"tenant_{tenant.slug}", tenant.id)
+        elif kind == "platform":
+            self.cookie = ("platform_session", 0)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Outcome):
+            return NotImplemented
+        return (self.kind, self.host, self.tenant) == (other.kind, other.host, other.tenant)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.kind!r}, {self.host!r})"
 
 
 @lru_cache(maxsize=8192)
-def classify_host(host: str) -> str:
-    """'valid', 'ip' or 'bad'; cached because every request of a host asks the same."""
-    if host and is_valid_host(host):
-        return "valid"
-    return "ip" if host and is_ip_literal(host) else "bad"
+def classify_host(host: str, platform_domain: str) -> str:
+    """'bad', 'ip', 'bare', 'platform' or 'tenant' (a host some tenant may own); cached
+    because every request of a host asks the same."""
+    if not host or not is_valid_host(host):
+        return "ip" if host and is_ip_literal(host) else "bad"
+    bare, www, staff = platform_hosts(platform_domain)
+    if host in (bare, www):
+        return "bare"
+    return "platform" if host == staff else "tenant"
 
 
 class TenancyHostMiddleware:
-    """Picks the identity host (X-Forwarded-Host only behind trusted proxies) before Flask runs."""
+    """Picks the identity host (X-Forwarded-Host only behind trusted proxies) before Flask runs,
+    and leaves the tenant scope the request entered once Flask is done with it (teardown runs
+    inside Flask's wsgi_app, so this is the same moment, without a teardown hook per request).
+    """
 
     def __init__(self, wsgi_app, trusted_proxies: int):
         self.wsgi_app = wsgi_app
@@ -74,8 +89,17 @@ class TenancyHostMiddleware:
             host = forwarded.split(",")[0].strip()
         if host:
             environ["HTTP_HOST"] = host
-        environ["tenancy.host"] = identity_host(host)
-        return self.wsgi_app(environ, start_response)
+        environ["tenancy.host"] = _identity_host(host)
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            tokens = environ.pop("tenancy.tokens", None)
+            if tokens:
+                for token in reversed(tokens):
+                    context.reset_scope(token)
+
+
+_identity_host = lru_cache(maxsize=4096)(identity_host)  # the same few hosts on every request
 
 
 def resolve_request(environ, platform_domain: str) -> Outcome:
@@ -87,21 +111,15 @@ def resolve_request(environ, platform_domain: str) -> Outcome:
     host = environ.get("tenancy.host", "")
     if path in SKIP_PATHS or path.startswith(SKIP_PREFIXES):
         outcome = Outcome("skip", host)
-    elif (kind := classify_host(host)) != "valid":
+    elif (kind := classify_host(host, platform_domain)) != "tenant":
         outcome = Outcome(kind, host)
     else:
-        bare, www, staff = platform_hosts(platform_domain)
-        if host in (bare, www):
-            outcome = Outcome("bare", host)
-        elif host == staff:
-            outcome = Outcome("platform", host)
-        else:
-            try:
-                tenant = get_resolver().resolve_host(host)
-                outcome = Outcome("tenant" if tenant else "unknown", host, tenant)
-            except Exception:
-                log.exception("tenancy.resolve_failed host=%s", host)
-                outcome = Outcome("error", host)
+        try:
+            tenant = get_resolver().resolve_host(host)
+            outcome = Outcome("tenant" if tenant else "unknown", host, tenant)
+        except Exception:
+            log.exception("tenancy.resolve_failed host=%s", host)
+            outcome = Outcome("error", host)
     environ["tenancy.outcome"] = outcome
     return outcome
 
@@ -110,10 +128,17 @@ def outcome() -> Outcome:
     return request.environ.get("tenancy.outcome") or Outcome("skip")
 
 
+class TenantSession(SecureCookieSession):
+    """A cookie session that remembers which cookie, and which `_tid`, it belongs to."""
+
+    owner: tuple[str, int] | None = None
+
+
 class TenantSessionInterface(SecureCookieSessionInterface):
     """One cookie per tenant (`tenant_<slug>`) or `platform_session`; a session is only valid
     on the tenant, or the platform, that issued it."""
 
+    session_class = TenantSession
     _serializers: dict = {}
 
     def _owner(self, app, request_) -> tuple[str, int] | None:
@@ -135,27 +160,30 @@ class TenantSessionInterface(SecureCookieSessionInterface):
         owner = self._owner(app, request_)
         if owner is None:
             return self.make_null_session(app)
+        session = self.session_class(self._load(app, request_, owner))
+        session.owner = owner  # save_session needs it and has no request argument
+        return session
+
+    def _load(self, app, request_, owner) -> dict:
+        """The cookie's data when it is genuine, unexpired and issued on this host; else {}."""
         if "HTTP_COOKIE" not in request_.environ:
-            return self.session_class()  # most first visits: no cookie to parse
+            return {}  # most first visits: no cookie to parse
         raw = request_.cookies.get(owner[0])
-        if not raw:
-            return self.session_class()
-        serializer = self.get_signing_serializer(app)
+        serializer = self.get_signing_serializer(app) if raw else None
         if serializer is None:
-            return self.session_class()
+            return {}
         try:
             data = serializer.loads(
                 raw, max_age=int(app.permanent_session_lifetime.total_seconds())
             )
         except Exception:
-            return self.session_class()
-        if data.get("_tid") != owner[1]:
-            return self.session_class()  # issued for another tenant or for the platform
-        return self.session_class(data)
+            return {}
+        # A cookie issued for another tenant or for the platform is no session here.
+        return data if data.get("_tid") == owner[1] else {}
 
     def save_session(self, app, session, response):
-        owner = self._owner(app, request)
-        if owner is None or session is None:
+        owner = getattr(session, "owner", None)
+        if owner is None:
             return
         if not session and not session.modified:
             # Nothing to write: only note that the answer depended on the (absent) cookie.
@@ -178,9 +206,9 @@ def _json_error(code: str, status: int):
     return make_response(jsonify(error=code), status)
 
 
-def _enforce():
+def _enforce(environ, platform_domain: str):
     """The first before_request: answer 400/404/302/301 or enter the request's context."""
-    result = resolve_request(request.environ, _platform_domain())
+    result = resolve_request(environ, platform_domain)
     if result.kind == "skip":
         return None
     if result.kind == "bad":
@@ -191,40 +219,40 @@ def _enforce():
         return make_response("Service temporarily unavailable", 503, {"Retry-After": "5"})
     if result.kind == "bare":
         if request.method in ("GET", "HEAD"):
-            port = f":{request.host.rsplit(':', 1)[1]}" if ":" in request.host else ""
-            target = f"{request.scheme}://app.{_platform_domain()}{port}{request.full_path}"
-            return redirect(target.rstrip("?"), 302)
+            return _redirect_to(f"app.{platform_domain}", 302)
         return unknown_host_response()
     if result.kind == "platform":
-        _push(context.enter_platform())
+        _push(environ, context.enter_platform())
         _authenticate_bearer()
-        if "HTTP_X_TENANT_ID" in request.environ:
+        if "HTTP_X_TENANT_ID" in environ:
             return _honour_tenant_header()
         if request.path == "/":
             return redirect("/platform/", 302)
         return None
     tenant = result.tenant
-    if "HTTP_X_TENANT_ID" in request.environ:
+    if "HTTP_X_TENANT_ID" in environ:
         log.debug("tenancy.header_ignored host=%s", result.host)
-    _push(context.enter_tenant(tenant))
-    if (
-        request.method in ("GET", "HEAD")
-        and result.host != tenant.primary_host
-        and not request.path.startswith(NEVER_REDIRECT)
-    ):
-        port = f":{request.host.rsplit(':', 1)[1]}" if ":" in request.host else ""
-        return redirect(
-            f"{request.scheme}://{tenant.primary_host}{port}{request.full_path}".rstrip("?"), 301
-        )
+    _push(environ, context.enter_tenant(tenant))
+    if result.host != tenant.primary_host and request.method in ("GET", "HEAD"):
+        if request.path.startswith(NEVER_REDIRECT):
+            return None
+        return _redirect_to(tenant.primary_host, 301)
     return None
 
 
-def _platform_domain() -> str:
-    return current_app.config["PLATFORM_DOMAIN"]
+def _redirect_to(host: str, status: int):
+    """The same path and query on `host`, keeping the scheme and any explicit port."""
+    port = f":{request.host.rsplit(':', 1)[1]}" if ":" in request.host else ""
+    return redirect(f"{request.scheme}://{host}{port}{request.full_path}".rstrip("?"), status)
 
 
-def _push(token) -> None:
-    request.environ.setdefault("tenancy.tokens", []).append(token)
+def _push(environ, token) -> None:
+    """Remember a scope entered for this request; TenancyHostMiddleware leaves it."""
+    tokens = environ.get("tenancy.tokens")
+    if tokens is None:
+        environ["tenancy.tokens"] = [token]
+    else:
+        tokens.append(token)
 
 
 def _authenticate_bearer() -> None:
@@ -265,13 +293,8 @@ def _honour_tenant_header():
     if token_prefix and request.method not in ("GET", "HEAD") and tenant.is_suspended:
         return _json_error("tenant_suspended", 403)
     log.info("tenancy.header_tenant actor=%s tenant=%s path=%s", actor, tenant.id, request.path)
-    _push(context.enter_tenant(tenant))
+    _push(request.environ, context.enter_tenant(tenant))
     return None
-
-
-def _reset(exc=None) -> None:
-    for token in reversed(request.environ.pop("tenancy.tokens", [])):
-        context.reset_scope(token)
 
 
 def tenant_header_required(view):
@@ -364,24 +387,25 @@ def init_app(app: Flask) -> None:
     if trusted:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=0)
     app.session_interface = TenantSessionInterface()
-    app.teardown_request(_reset)
 
     def _before_request():
         """First hook of every request: the host's outcome, then the bus listener, then CSRF on
         state-changing requests except token-authenticated API calls (§9.4). One hook, not
         three: each hook costs every request its own dispatch."""
-        response = _enforce()
+        environ = request.environ  # one proxy lookup for the whole hook
+        response = _enforce(environ, config["PLATFORM_DOMAIN"])
         if response is not None:
             return response
         bus_module.bus.ensure_listener()
         if (
-            request.method not in SAFE_METHODS
-            and app.config["WTF_CSRF_ENABLED"]
-            and "auth.api_token" not in request.environ
+            environ["REQUEST_METHOD"] not in SAFE_METHODS
+            and config["WTF_CSRF_ENABLED"]
+            and "auth.api_token" not in environ
         ):
             csrf.protect(apply_exemptions=True)
         return None
 
+    config = app.config
     app.before_request_funcs.setdefault(None, []).insert(0, _before_request)
 
     @app.context_processor

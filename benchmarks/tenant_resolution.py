@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from flask import Flask
 from sqlalchemy.engine import make_url
 
+from services.tenancy import current_tenant
 from tests.support.counting import CountingCache, count_queries
 from tests.support.services import PG_ADMIN_URL, port_open, scratch_postgres
 
@@ -49,8 +50,6 @@ def scratch_database() -> Iterator[str]:
 
 
 def tenant_page():
-    from services.tenancy import current_tenant
-
     return current_tenant().name
 
 
@@ -130,10 +129,15 @@ def build_untenanted_app(database_url: str) -> Flask:
         fixed = get_resolver().resolve_host(HOST)
 
     def enter_fixed_tenant():
-        request.environ.setdefault("tenancy.tokens", []).append(context.enter_tenant(fixed))
+        request.environ["bench.token"] = context.enter_tenant(fixed)
+
+    def leave_fixed_tenant(exc=None):
+        context.reset_scope(request.environ.pop("bench.token"))
 
     # The first hook is tenancy's (resolve, host rules, bus, CSRF); the rest stay as they are.
+    # Leaving the scope was the host middleware's job, so a teardown does it here.
     app.before_request_funcs[None][0] = enter_fixed_tenant
+    app.teardown_request(leave_fixed_tenant)
     return app
 
 
@@ -276,6 +280,26 @@ def _l2_figures(resolver, cache, label: str, calls: int) -> list[str]:
     return [latency_row(f"resolve_host, L1 empty, {label}", samples, extra)]
 
 
+def paired_rounds(drivers: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds of each round of each driver, the drivers taking turns round by round (the
+    order rotating) so that every round of one app has neighbours of the others measured
+    under the same machine conditions. On a shared 2-core machine the speed drifts by 10 %
+    and more over seconds; ratios of neighbouring rounds cancel that drift."""
+    labels = list(drivers)
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    for index in range(rounds):
+        shift = index % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            times[label].append(drivers[label]())
+    return times
+
+
+def paired_ratio(times: dict[str, list[float]], label: str, baseline: str) -> float:
+    """Median over rounds of (baseline seconds / label seconds): label's speed as a fraction
+    of the baseline's."""
+    return statistics.median(b / t for b, t in zip(times[baseline], times[label], strict=True))
+
+
 def throughput_figures(
     app, bare, untenanted, requests: int, rounds: int
 ) -> tuple[list[str], float]:
@@ -293,36 +317,42 @@ def throughput_figures(
         check(tenant_client, "tenant app")
     check(bare_client, "bare app")
     check(untenanted_client, "untenanted app")
-    drive(tenant_client, requests // 6)  # warm-up
-    drive(bare_client, requests // 6)
-    drive(untenanted_client, requests // 6)
-    tenant_times, bare_times, untenanted_times, queries = [], [], [], 0
-    for _ in range(rounds):
-        bare_times.append(drive(bare_client, requests))
-        untenanted_times.append(drive(untenanted_client, requests))
-        with count_queries() as statements:
-            tenant_times.append(drive(tenant_client, requests))
-        queries += len(statements)
-    bare_rps = requests / min(bare_times)
-    tenant_rps = requests / min(tenant_times)
-    untenanted_rps = requests / min(untenanted_times)
-    ratio = tenant_rps / bare_rps
-    own = tenant_rps / untenanted_rps
-    per_request = queries / (requests * rounds)
+    for client in (tenant_client, bare_client, untenanted_client):
+        drive(client, 300)  # warm-up
+    control_client = build_bare_app().test_client()  # the method's noise: bare against bare
+    drive(control_client, 300)
+    with count_queries() as statements:
+        times = paired_rounds(
+            {
+                "bare": lambda: drive(bare_client, requests),
+                "tenant": lambda: drive(tenant_client, requests),
+                "untenanted": lambda: drive(untenanted_client, requests),
+                "control": lambda: drive(control_client, requests),
+            },
+            rounds,
+        )
+    ratio = paired_ratio(times, "tenant", "bare")
+    own = paired_ratio(times, "tenant", "untenanted")
+    control = paired_ratio(times, "control", "bare")
+    bare_us, tenant_us, untenanted_us = (
+        min(times[label]) / requests * 1e6 for label in ("bare", "tenant", "untenanted")
+    )
+    per_request = len(statements) / (requests * rounds)
     lines = [
         f"  {'':<38}{'req/s':>12} {'µs/request':>12} {'SQL/request':>12}",
-        f"  {'bare Flask app':<38}{bare_rps:>12,.0f} {1e6 / bare_rps:>12.1f} {'-':>12}",
-        f"  {'tenant app (warm)':<38}{tenant_rps:>12,.0f} {1e6 / tenant_rps:>12.1f} "
+        f"  {'bare Flask app':<38}{1e6 / bare_us:>12,.0f} {bare_us:>12.1f} {'-':>12}",
+        f"  {'tenant app (warm)':<38}{1e6 / tenant_us:>12,.0f} {tenant_us:>12.1f} "
         f"{per_request:>12.3f}",
+        f"  {'same app, tenancy taken out':<38}{1e6 / untenanted_us:>12,.0f} "
+        f"{untenanted_us:>12.1f} {'-':>12}",
         f"  {'ratio tenant/bare':<38}{ratio:>12.3f}   target >= {TARGET_RATIO}: "
         f"{verdict(ratio >= TARGET_RATIO)}",
-        f"  {'tenancy and app overhead':<38}{1e6 / tenant_rps - 1e6 / bare_rps:>12.1f} µs/request",
-        f"  {'same app, tenancy taken out':<38}{untenanted_rps:>12,.0f} "
-        f"{1e6 / untenanted_rps:>12.1f} {'-':>12}",
-        f"  {'ratio tenant/tenancy taken out':<38}{own:>12.3f}   "
-        f"tenancy alone costs {1e6 / tenant_rps - 1e6 / untenanted_rps:.1f} µs/request",
-        f"  {'SQL per warm request':<38}{per_request:>12.3f}   target 0: {verdict(queries == 0)}",
+        f"  {'ratio tenant/tenancy taken out':<38}{own:>12.3f}",
+        f"  {'ratio bare/bare (noise control)':<38}{control:>12.3f}",
+        f"  {'SQL per warm request':<38}{per_request:>12.3f}   target 0: {verdict(not statements)}",
         f"  {'SQL on the cold request':<38}{len(cold):>12}   (then {len(second)} on the next)",
+        "  (req/s and µs from each app's fastest round; ratios are medians over rounds of "
+        "neighbouring rounds)",
     ]
     return lines, ratio
 
@@ -334,7 +364,8 @@ def load_tool() -> str:
 
 
 def http_figures(database_url: str, seconds: float, rounds: int) -> tuple[list[str], float]:
-    """The same comparison as a server sees it: gunicorn (1 gthread worker) over loopback."""
+    """The same comparison as a server sees it: gunicorn (1 gthread worker) over loopback,
+    the two servers driven in turns of `seconds` each."""
     from benchmarks.http_load import drive, served
 
     env = {"BENCH_DATABASE_URL": database_url, "APP_ENV": "test"}
@@ -343,11 +374,16 @@ def http_figures(database_url: str, seconds: float, rounds: int) -> tuple[list[s
     with served(tenant_spec, env) as tenant_port, served(bare_spec, env) as bare_port:
         drive(tenant_port, HOST, PATH, 1.0)  # warm-up: fills the tenant cache tiers
         drive(bare_port, HOST, PATH, 1.0)
-        tenant_rps = bare_rps = 0.0
-        for _ in range(rounds):
-            bare_rps = max(bare_rps, drive(bare_port, HOST, PATH, seconds))
-            tenant_rps = max(tenant_rps, drive(tenant_port, HOST, PATH, seconds))
-    ratio = tenant_rps / bare_rps
+        # Times per request (1 / rate), so the paired ratio reads like the in-process one.
+        times = paired_rounds(
+            {
+                "bare": lambda: 1 / drive(bare_port, HOST, PATH, seconds),
+                "tenant": lambda: 1 / drive(tenant_port, HOST, PATH, seconds),
+            },
+            rounds,
+        )
+    ratio = paired_ratio(times, "tenant", "bare")
+    bare_rps, tenant_rps = (1 / min(times[label]) for label in ("bare", "tenant"))
     lines = [
         f"  {'':<38}{'req/s':>12} {'µs/request':>12}",
         f"  {'bare Flask app (HTTP)':<38}{bare_rps:>12,.0f} {1e6 / bare_rps:>12.1f}",
@@ -480,10 +516,11 @@ def profile(app, requests: int) -> list[str]:
 # -- entry point ------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.tenant_resolution")
-    parser.add_argument("--requests", type=int, default=3000, help="requests per round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds (the best one counts)")
+    parser.add_argument("--requests", type=int, default=100, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=150, help="in-process rounds per app")
     parser.add_argument("--calls", type=int, default=10_000, help="resolver calls")
-    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per HTTP round")
+    parser.add_argument("--seconds", type=float, default=1.0, help="seconds per HTTP round")
+    parser.add_argument("--http-rounds", type=int, default=20, help="HTTP rounds per app")
     parser.add_argument("--profile", action="store_true", help="always print a cProfile")
     args = parser.parse_args(argv)
 
@@ -496,27 +533,27 @@ def main(argv: list[str] | None = None) -> int:
             untenanted = build_untenanted_app(database_url)
             backend = make_url(database_url).get_backend_name()
             print(
-                f"tenant_resolution: database {backend}, L2 in-process, "
-                f"{args.rounds} rounds x {args.requests:,} requests (best round counts), "
-                f"Flask test client in one process"
+                f"tenant_resolution: database {backend}, L2 in-process, Flask test client in "
+                f"one process, {args.rounds} rounds x {args.requests:,} requests per app, "
+                "the apps taking turns"
             )
             lines, ratio = throughput_figures(app, bare, untenanted, args.requests, args.rounds)
             print("\n".join(lines))
             print(
-                f"\nserved by gunicorn (1 worker, gthread), {args.rounds} rounds x "
-                f"{args.seconds:g} s over 2 keep-alive connections, load from {load_tool()} "
-                "(best round counts):"
+                f"\nserved by gunicorn (1 worker, gthread), {args.http_rounds} rounds x "
+                f"{args.seconds:g} s per app over 2 keep-alive connections, the servers taking "
+                f"turns, load from {load_tool()}:"
             )
-            http_lines, _ = http_figures(database_url, args.seconds, args.rounds)
+            http_lines, _ = http_figures(database_url, args.seconds, args.http_rounds)
             print("\n".join(http_lines))
             print()
             print("\n".join(resolver_figures(app, args.calls)))
             if args.profile or ratio < TARGET_RATIO:
                 print("\nwhere a warm tenant request spends its time (µs per request):")
-                print("\n".join(breakdown(app, bare, args.requests)))
+                print("\n".join(breakdown(app, bare, 3000)))
             if args.profile:
                 print("\ncProfile of warm tenant requests (profiler overhead inflates times):")
-                print("\n".join(profile(app, args.requests)))
+                print("\n".join(profile(app, 3000)))
         finally:
             with app.app_context():
                 db.session.remove()

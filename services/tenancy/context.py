@@ -50,6 +50,11 @@ class TenantContext:
                 return host
         return self.domains[0][0] if self.domains else ""
 
+    @cached_property
+    def scope(self) -> Scope:
+        """The scope a request or task of this tenant runs in, built once per cached payload."""
+        return Scope(kind="tenant", tenant=self)
+
     @property
     def tzinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -173,7 +178,7 @@ def reset_scope(token: contextvars.Token) -> None:
 
 
 def enter_tenant(tenant: TenantContext) -> contextvars.Token:
-    return set_scope(Scope(kind="tenant", tenant=tenant))
+    return set_scope(tenant.scope)
 
 
 def enter_platform() -> contextvars.Token:

@@ -164,13 +164,15 @@ class Resolver:
         if current is not None and host in current.hosts:
             return current
         now = time.monotonic()
-        if self.l1.negative.get(host, now):
-            return None
+        # Hits first: nearly every request is one, and a host is only ever cached negative
+        # while it belongs to no tenant (the payload must still list it to be trusted).
         tenant_id = self.l1.hosts.get(host, now)
         if tenant_id is not None:
             tenant = self.l1.payloads.get(tenant_id, now)
             if tenant is not None and host in tenant.hosts:
                 return tenant
+        if self.l1.negative.get(host, now):
+            return None
         try:
             return self._resolve_host_l2(host, now)
         except CacheError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
@@ -81,13 +82,12 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
 
 def _switch(old: Scope, new: Scope) -> None:
     """Flush and empty the identity map, so no row of one scope is handed to another."""
-    try:
-        session = db.session
-        if not session.registry.has():
-            return
-        session = session()
-    except RuntimeError:  # no application context: nothing is loaded anywhere
+    if not has_app_context():
+        return  # no application context: nothing is loaded anywhere
+    session = db.session
+    if not session.registry.has():
         return
+    session = session()
     session.flush()
     session.expunge_all()
 

@@ -177,3 +177,38 @@ def test_forwarded_host_cannot_pick_another_tenant(client, alpha, make_tenant):
     assert response.status_code == 200
     assert "<h1>Beta Press</h1>" in text(response)
     assert "Alpha Books" not in text(response)
+
+
+# -- leaving the scope -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def probe_app(other_app):
+    """An app with a view that records the scope it ran in and one that fails."""
+    built = other_app(PROPAGATE_EXCEPTIONS=False)
+    seen = []
+
+    @built.get("/api/_scope")
+    def _scope():
+        from services.tenancy import context
+
+        seen.append(context.current_scope().kind)
+        return "ok"
+
+    @built.get("/api/_boom")
+    def _boom():
+        raise RuntimeError("view failed")
+
+    built.seen = seen
+    return built
+
+
+@pytest.mark.parametrize("path", ["/api/_scope", "/api/_boom"])
+def test_the_request_scope_is_left_when_the_request_ends(probe_app, alpha, path):
+    from services.tenancy import context
+
+    before = context.current_scope()
+    response = probe_app.test_client().get(path, headers={"Host": host_of(alpha)})
+    assert response.status_code == (200 if path == "/api/_scope" else 500)
+    assert probe_app.seen == (["tenant"] if path == "/api/_scope" else [])
+    assert context.current_scope() is before
