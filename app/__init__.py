@@ -81,9 +81,11 @@ def _drop_idle_hooks(app: Flask) -> None:
 
 def register_tenancy(app: Flask) -> None:
     from app import observability, tenancy
+    from services.features import wiring
 
     tenancy.init_app(app)
     observability.init_app(app)
+    wiring.install(app.config)
 
 
 def register_blueprints(app: Flask) -> None:

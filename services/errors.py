@@ -39,7 +39,27 @@ class InvalidState(DomainError):
 
 
 class QuotaExceeded(DomainError):
+    """A count or maximum limit refuses the addition (spec 20 §10)."""
+
     status = 403
+
+    def __init__(self, slug: str = "", limit=None, current: int | None = None, message: str = ""):
+        super().__init__(message or f"quota {slug} exceeded")
+        self.slug = slug
+        self.limit = limit
+        self.current = current
+
+
+class UnknownFeature(LookupError):
+    """A feature slug the registry does not declare (strict mode; a typo must fail)."""
+
+
+class WrongFeatureKind(TypeError):
+    """A limit question about a boolean feature, or the reverse."""
+
+
+class UnknownKillSwitch(LookupError):
+    """A kill-switch name the registry does not declare; always raised."""
 
 
 class Throttled(DomainError):

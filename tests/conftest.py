@@ -79,6 +79,7 @@ def is_postgres(database_url) -> bool:
 def _reset_caches(app) -> None:
     """Point the process-wide cache and bus back at the session app and empty every tier."""
     from app.extensions import cache
+    from services.features.wiring import reset_process_state
     from services.tenancy.bus import bus
     from services.tenancy.resolver import get_resolver
 
@@ -90,6 +91,7 @@ def _reset_caches(app) -> None:
     resolver = get_resolver()
     resolver.l1.clear()
     resolver.l1.min_version.clear()
+    reset_process_state()
 
 
 KEEP_TABLES = {"currencies", "alembic_version"}
@@ -98,6 +100,7 @@ KEEP_TABLES = {"currencies", "alembic_version"}
 def _empty_tables(app) -> None:
     from app.extensions import db
     from app.models import Base
+    from services.features import writes
 
     with app.app_context():
         names = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
@@ -109,6 +112,10 @@ def _empty_tables(app) -> None:
             else:
                 for name in names:
                     conn.execute(text(f"DELETE FROM {name}"))
+        db.session.remove()
+        # The catalog rows the migrations create come back as a fresh database has them.
+        writes.sync_catalog()
+        db.session.commit()
         db.session.remove()
 
 

@@ -2,6 +2,16 @@
 
 from app.models.activity import Activity
 from app.models.base import Base, TenantOrPlatformScoped, TenantScoped
+from app.models.features import (
+    ConfigVersion,
+    Feature,
+    KillSwitch,
+    KillSwitchEvent,
+    KillSwitchSchedule,
+    PlatformPlan,
+    PlatformPlanFeature,
+    TenantFeature,
+)
 from app.models.gateways import Currency
 from app.models.jobs import JobRun
 from app.models.tenancy import ApiToken, CacheInvalidation, Domain, Tenant, User
@@ -11,10 +21,18 @@ __all__ = [
     "ApiToken",
     "Base",
     "CacheInvalidation",
+    "ConfigVersion",
     "Currency",
     "Domain",
+    "Feature",
     "JobRun",
+    "KillSwitch",
+    "KillSwitchEvent",
+    "KillSwitchSchedule",
+    "PlatformPlan",
+    "PlatformPlanFeature",
     "Tenant",
+    "TenantFeature",
     "TenantOrPlatformScoped",
     "TenantScoped",
     "User",

@@ -57,8 +57,9 @@ class Tenant(UuidMixin, TimestampMixin, Base):
         default="trial",
         server_default="trial",
     )
-    # The platform_plans table arrives with the features area, which adds the foreign key.
-    platform_plan_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    platform_plan_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("platform_plans.id", ondelete="RESTRICT"), nullable=True
+    )
     trial_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     timezone: Mapped[str] = mapped_column(
         String(64), nullable=False, default="UTC", server_default="UTC"

@@ -127,6 +127,8 @@ def _run_pending(session: Session) -> None:
                 announce_host(bind=bind, **args)
             elif kind == "all":
                 purge_all(bind=bind)
+            elif kind == "call":  # other areas' after-commit work (features: catalog, switches)
+                args["fn"](bind=bind)
         except Exception:  # the commit already happened; the TTLs bound the staleness
             log.exception("tenancy.invalidation_failed kind=%s args=%s", kind, args)
 

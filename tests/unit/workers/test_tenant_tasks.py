@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, JobRun, Tenant
+from app.models import Activity, JobRun, PlatformPlan, Tenant
 from app.models.base import utcnow
 from services import dispatch
 from services.errors import NoTenantContext
@@ -120,7 +120,11 @@ def test_enqueue_after_commit_sends_on_commit_and_drops_on_rollback(
 def _trial_tenant(tenant_factory, slug, with_plan):
     tenant = tenant_factory(slug=slug, trial=True)
     tenant.trial_ends_at = utcnow() - timedelta(minutes=1)
-    tenant.platform_plan_id = 1 if with_plan else None
+    if with_plan:
+        plan = PlatformPlan(slug=f"plan-{slug}", name="Paid")
+        db.session.add(plan)
+        db.session.flush()
+        tenant.platform_plan_id = plan.id
     db.session.commit()
     return tenant
 

@@ -1,0 +1,24 @@
+"""Features: flags and quotas from platform plans, tenant overrides, kill switches (spec 20)."""
+
+from services.features.checks import (
+    allows,
+    effective_map,
+    enabled,
+    limit,
+    usage,
+    within_limit,
+)
+from services.features.registry import register_usage
+from services.features.values import UNLIMITED, Unlimited
+
+__all__ = [
+    "UNLIMITED",
+    "Unlimited",
+    "allows",
+    "effective_map",
+    "enabled",
+    "limit",
+    "register_usage",
+    "usage",
+    "within_limit",
+]
