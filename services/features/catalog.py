@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import threading
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.cache import CacheError
-from app.extensions import cache, db
-from app.models.features import ConfigVersion, Feature, PlatformPlan, PlatformPlanFeature
-from services.features import registry, values
+from app.extensions import db
+from app.models.features import Feature, PlatformPlan, PlatformPlanFeature
+from services.features import registry
+from services.features.snapshots import VersionedSnapshot, read_versions
 
 log = logging.getLogger("features")
 
 L2_KEY = "features:catalog"
-BACKSTOP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -93,12 +89,6 @@ class Catalog:
 EMPTY = Catalog(0, 0, {}, {})
 
 
-def read_versions(executor=None) -> dict[str, int]:
-    executor = executor if executor is not None else db.session
-    rows = executor.execute(select(ConfigVersion.name, ConfigVersion.version)).all()
-    return {name: int(version) for name, version in rows}
-
-
 def load_from_database(executor=None) -> Catalog:
     """Four small queries: versions, features, plans, grants."""
     executor = executor if executor is not None else db.session
@@ -143,79 +133,16 @@ def load_from_database(executor=None) -> Catalog:
     )
 
 
-class CatalogHolder:
-    """This process's catalog: loaded on first use, swapped on a bus message, and compared with
-    the database at most every 30 s as a backstop for a missed message."""
+class CatalogHolder(VersionedSnapshot):
+    """This process's catalog; says at each swap which registry slugs the database lacks."""
 
     def __init__(self):
-        self.current: Catalog = EMPTY
-        self.loaded = False
-        self.checked_at = 0.0
-        self.wanted_version = 0
-        self._lock = threading.Lock()
+        super().__init__(L2_KEY, "feature_catalog", load_from_database, Catalog.from_json, EMPTY)
 
-    def get(self) -> Catalog:
-        if not self.loaded or self.wanted_version > self.current.version:
-            self.refresh()
-        elif time.monotonic() - self.checked_at > BACKSTOP_SECONDS:
-            self._backstop()
-        return self.current
-
-    def refresh(self) -> Catalog:
-        """Take the L2 snapshot when it is new enough, else load from the database."""
-        with self._lock:
-            catalog = self._from_l2()
-            if catalog is None or catalog.version < max(self.wanted_version, 1):
-                catalog = load_from_database()
-                self._write_l2(catalog)
-            self._swap(catalog)
-            return catalog
-
-    def _backstop(self) -> None:
-        self.checked_at = time.monotonic()
-        try:
-            version = read_versions().get("feature_catalog", 0)
-        except Exception:  # the database being away must not fail a feature check
-            log.warning("features.catalog_backstop_failed", exc_info=True)
-            return
-        if version != self.current.version:
-            self.wanted_version = version
-            self.refresh()
-
-    def _swap(self, catalog: Catalog) -> None:
-        self.current = catalog
-        self.loaded = True
-        self.checked_at = time.monotonic()
-        self._check_registry(catalog)
-
-    def _check_registry(self, catalog: Catalog) -> None:
+    def swapped(self, catalog: Catalog) -> None:
         missing = sorted(set(registry.FEATURES) - set(catalog.features))
         if missing:
             log.error("features.registry_missing slugs=%s (run features sync-catalog)", missing)
-
-    def _from_l2(self) -> Catalog | None:
-        try:
-            raw = cache.get(L2_KEY)
-            return Catalog.from_json(raw) if raw else None
-        except (CacheError, ValueError, KeyError, TypeError):
-            return None
-
-    def _write_l2(self, catalog: Catalog) -> None:
-        try:
-            cache.set_if_newer(
-                L2_KEY, catalog.to_json(), catalog.version, random.randint(700, 1000)
-            )
-        except CacheError as exc:
-            log.warning("features.cache_error %s", exc)
-
-    def announce(self, version: int | None) -> None:
-        """A bus message: a newer catalog exists; the next check loads it."""
-        self.wanted_version = max(self.wanted_version, int(version or 0))
-        if version is None:
-            self.loaded = False
-
-    def reset(self) -> None:
-        self.current, self.loaded, self.wanted_version = EMPTY, False, 0
 
 
 holder = CatalogHolder()
@@ -227,7 +154,3 @@ def current() -> Catalog:
 
 def feature(slug: str) -> FeatureDef | None:
     return holder.get().features.get(slug)
-
-
-def runtime_trial_value(definition: FeatureDef):
-    return values.runtime(definition.trial_value) if definition.trial_value else None

@@ -94,10 +94,6 @@ def stamp_of(tenant: TenantContext, catalog) -> tuple:
     )
 
 
-def in_trial(tenant: TenantContext, now: datetime) -> bool:
-    return tenant.in_trial(now)
-
-
 def load_overrides(tenant_id: int, now: datetime) -> dict[str, TenantFeature]:
     """The tenant's overrides that have not expired, by feature slug (one query)."""
     rows = db.session.execute(
@@ -112,7 +108,7 @@ def compute(tenant: TenantContext, catalog, overrides: dict, now: datetime) -> F
     """Rules 2-8 of spec 20 §5.1 and the limit order of §5.2 for every feature."""
     plan = catalog.plans.get(tenant.platform_plan_id) if tenant.platform_plan_id else None
     grants = plan.grants if plan else {}
-    trial = in_trial(tenant, now)
+    trial = tenant.in_trial(now)
     trial_until = tenant.trial_ends_at.isoformat() if trial else None
     entries: dict[str, Effective] = {}
     for slug, definition in catalog.features.items():

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.cache import CacheError
-from app.extensions import cache, db
+from app.extensions import db
 from app.models.features import KillSwitch
 from services.errors import UnknownKillSwitch
 from services.features import registry
-from services.features.catalog import BACKSTOP_SECONDS, read_versions
+from services.features.snapshots import VersionedSnapshot, read_versions
 
 log = logging.getLogger("features")
 
@@ -70,6 +66,9 @@ def forced_off_from(environ: Mapping[str, str]) -> frozenset[str]:
     return frozenset(forced)
 
 
+EMPTY = Snapshot(0, {})
+
+
 def load_from_database(executor=None) -> Snapshot:
     executor = executor if executor is not None else db.session
     version = read_versions(executor).get("kill_switches", 0)
@@ -87,77 +86,24 @@ def load_from_database(executor=None) -> Snapshot:
     return Snapshot(version, states)
 
 
-class SwitchBoard:
+class SwitchBoard(VersionedSnapshot):
     """This process's view of every switch; `enabled()` reads memory only."""
 
     def __init__(self):
-        self.snapshot = Snapshot(0, {})
-        self.loaded = False
-        self.wanted_version = 0
-        self.checked_at = 0.0
+        super().__init__(L2_KEY, "kill_switches", load_from_database, Snapshot.from_json, EMPTY)
         self.forced_off: frozenset[str] = frozenset()
-        self._lock = threading.Lock()
 
     def configure(self, environ: Mapping[str, str]) -> None:
         """Read once at process start: the environment can only force switches off."""
         self.forced_off = forced_off_from(environ)
-
-    def current(self) -> Snapshot:
-        if not self.loaded or self.wanted_version > self.snapshot.version:
-            self.refresh()
-        elif time.monotonic() - self.checked_at > BACKSTOP_SECONDS:
-            self._backstop()
-        return self.snapshot
 
     def enabled(self, name: str) -> bool:
         if name not in registry.SWITCHES:
             raise UnknownKillSwitch(name)
         if name in self.forced_off:
             return False
-        state = self.current().states.get(name)
+        state = self.get().states.get(name)
         return True if state is None else state.enabled  # a known switch with no row is on
-
-    def refresh(self) -> Snapshot:
-        with self._lock:
-            snapshot = self._from_l2()
-            if snapshot is None or snapshot.version < max(self.wanted_version, 1):
-                snapshot = load_from_database()
-                write_l2(snapshot)
-            self.snapshot, self.loaded, self.checked_at = snapshot, True, time.monotonic()
-            return snapshot
-
-    def _backstop(self) -> None:
-        self.checked_at = time.monotonic()
-        try:
-            version = read_versions().get("kill_switches", 0)
-        except Exception:  # keep answering from memory while the database is away
-            log.warning("features.switch_backstop_failed", exc_info=True)
-            return
-        if version != self.snapshot.version:
-            self.wanted_version = version
-            self.refresh()
-
-    def _from_l2(self) -> Snapshot | None:
-        try:
-            raw = cache.get(L2_KEY)
-            return Snapshot.from_json(raw) if raw else None
-        except (CacheError, ValueError, KeyError, TypeError):
-            return None
-
-    def announce(self, version: int | None) -> None:
-        self.wanted_version = max(self.wanted_version, int(version or 0))
-        if version is None:
-            self.loaded = False
-
-    def reset(self) -> None:
-        self.snapshot, self.loaded, self.wanted_version = Snapshot(0, {}), False, 0
-
-
-def write_l2(snapshot: Snapshot) -> None:
-    try:
-        cache.set_if_newer(L2_KEY, snapshot.to_json(), snapshot.version, random.randint(700, 1000))
-    except CacheError as exc:
-        log.warning("features.cache_error %s", exc)
 
 
 board = SwitchBoard()

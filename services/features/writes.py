@@ -24,8 +24,10 @@ from app.models.tenancy import Tenant
 from services import activity
 from services.errors import Conflict, InvalidState, NotFound, ValidationError
 from services.features import registry, values
+from services.features.snapshots import write_l2
+from services.features.switches import L2_KEY as SWITCHES_L2_KEY
 from services.features.switches import load_from_database as load_switches
-from services.features.switches import write_l2 as write_switches_l2
+from services.reasons import require_reason
 from services.tenancy import invalidation
 from services.tenancy.bus import bus
 
@@ -97,14 +99,26 @@ def _feature(slug: str) -> Feature:
     return feature
 
 
-def set_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature, raw_value) -> None:
-    value = values.canonical(raw_value, feature.kind)
-    grant = db.session.scalar(
+def _grant_row(plan: PlatformPlan, feature: Feature) -> PlatformPlanFeature | None:
+    return db.session.scalar(
         select(PlatformPlanFeature).where(
             PlatformPlanFeature.platform_plan_id == plan.id,
             PlatformPlanFeature.feature_id == feature.id,
         )
     )
+
+
+def _override_row(tenant: Tenant, feature: Feature) -> TenantFeature | None:
+    return db.session.scalar(
+        select(TenantFeature).where(
+            TenantFeature.tenant_id == tenant.id, TenantFeature.feature_id == feature.id
+        )
+    )
+
+
+def set_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature, raw_value) -> None:
+    value = values.canonical(raw_value, feature.kind)
+    grant = _grant_row(plan, feature)
     before = {"value": grant.value} if grant else {"value": None}
     if grant is None:
         grant = PlatformPlanFeature(plan=plan, feature=feature, value=value)
@@ -115,12 +129,7 @@ def set_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature, raw_v
 
 
 def remove_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature) -> None:
-    grant = db.session.scalar(
-        select(PlatformPlanFeature).where(
-            PlatformPlanFeature.platform_plan_id == plan.id,
-            PlatformPlanFeature.feature_id == feature.id,
-        )
-    )
+    grant = _grant_row(plan, feature)
     if grant is None:
         raise NotFound(f"Plan {plan.name} has no grant of {feature.slug}.")
     db.session.delete(grant)
@@ -143,13 +152,6 @@ def _grants_changed(actor, plan, feature, action, before, after) -> None:
     _after_commit({"type": "catalog", "version": bump("feature_catalog")})
 
 
-def _reason(reason: str, minimum: int = 5) -> str:
-    reason = (reason or "").strip()
-    if not minimum <= len(reason) <= 500:
-        raise ValidationError(f"Give a reason of {minimum} to 500 characters.", field="reason")
-    return reason
-
-
 def set_override(
     actor: activity.Actor,
     tenant: Tenant,
@@ -159,14 +161,10 @@ def set_override(
     expires_at: datetime | None = None,
 ) -> TenantFeature:
     value = values.canonical(raw_value, feature.kind)
-    reason = _reason(reason)
+    reason = require_reason(reason)
     if expires_at is not None and expires_at <= utcnow():
         raise ValidationError("The expiry must be in the future.", field="expires_at")
-    row = db.session.scalar(
-        select(TenantFeature).where(
-            TenantFeature.tenant_id == tenant.id, TenantFeature.feature_id == feature.id
-        )
-    )
+    row = _override_row(tenant, feature)
     before = _override_snapshot(row)
     if row is None:
         row = TenantFeature(tenant_id=tenant.id, feature_id=feature.id, created_by=actor.user_id)
@@ -187,12 +185,8 @@ def set_override(
 
 
 def remove_override(actor: activity.Actor, tenant: Tenant, feature: Feature, reason: str) -> None:
-    reason = _reason(reason)
-    row = db.session.scalar(
-        select(TenantFeature).where(
-            TenantFeature.tenant_id == tenant.id, TenantFeature.feature_id == feature.id
-        )
-    )
+    reason = require_reason(reason)
+    row = _override_row(tenant, feature)
     if row is None:
         raise NotFound(f"No override of {feature.slug} for this tenant.")
     before = _override_snapshot(row)
@@ -226,7 +220,7 @@ def toggle_switch(
     expected_updated_at: datetime | None = None,
 ) -> KillSwitch:
     """Turn a switch on or off in one transaction (spec 20 §6.3 step 2); broadcast after it."""
-    reason = _reason(reason, minimum=10)
+    reason = require_reason(reason, minimum=10)
     switch = db.session.scalar(select(KillSwitch).where(KillSwitch.name == name).with_for_update())
     if switch is None:
         raise NotFound(f"No kill switch {name}.")
@@ -270,9 +264,9 @@ def toggle_switch(
     def write_snapshot(bind):
         if isinstance(bind, Engine):
             with bind.connect() as conn:
-                write_switches_l2(load_switches(conn))
+                write_l2(SWITCHES_L2_KEY, load_switches(conn))
         else:  # a test's connection inside its outer transaction
-            write_switches_l2(load_switches(bind))
+            write_l2(SWITCHES_L2_KEY, load_switches(bind))
 
     _after_commit({"type": "switches", "version": version}, before_publish=write_snapshot)
     return switch

@@ -16,6 +16,7 @@ from app.models.gateways import Currency
 from app.models.tenancy import Domain, Tenant, User
 from services import activity
 from services.errors import Conflict, InvalidState, NotFound, ValidationError
+from services.reasons import require_reason
 from services.rows import Page, insert_or_conflict, paginate
 from services.settings import platform_domain
 from services.tenancy import invalidation
@@ -182,15 +183,8 @@ def _finish_change(actor: activity.Actor, tenant: Tenant, action: str, before: d
     )
 
 
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not 5 <= len(reason) <= 500:
-        raise ValidationError("Give a reason of 5 to 500 characters.", field="reason")
-    return reason
-
-
 def suspend_tenant(actor: activity.Actor, tenant: Tenant, reason: str) -> Tenant:
-    reason = _reason(reason)
+    reason = require_reason(reason)
     if tenant.status == "suspended":
         raise InvalidState("This tenant is already suspended.")
     before = snapshot(tenant)
@@ -206,7 +200,7 @@ def reactivate_tenant(
     status: str = "active",
     trial_ends_at: datetime | None = None,
 ) -> Tenant:
-    reason = _reason(reason)
+    reason = require_reason(reason)
     if tenant.status != "suspended":
         raise InvalidState("Only a suspended tenant can be reactivated.")
     if status not in ("active", "trial"):

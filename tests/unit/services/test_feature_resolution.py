@@ -17,7 +17,7 @@ from services import activity, features, platform
 from services.errors import UnknownFeature, UnknownKillSwitch, ValidationError, WrongFeatureKind
 from services.features import values, writes
 from services.features.crawler import RequestSignals
-from services.tenancy import context, touch
+from services.tenancy import touch
 from services.tenancy.resolver import get_tenant
 
 ACTOR = activity.Actor(label="tests")
@@ -29,19 +29,12 @@ BROWSER = (
 
 
 @pytest.fixture
-def platform_ctx(ctx):
-    token = context.enter_platform()
-    yield
-    context.reset_scope(token)
-
-
-@pytest.fixture
-def plan(platform_ctx):
+def plan(platform):
     return writes.create_plan(ACTOR, slug="growth", name="Growth")
 
 
 @pytest.fixture
-def tenant(platform_ctx, tenant_factory, plan):
+def tenant(platform, tenant_factory, plan):
     row = tenant_factory(status="active")
     writes.assign_plan(ACTOR, row, plan)
     db.session.commit()
