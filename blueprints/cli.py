@@ -224,5 +224,9 @@ def currencies_seed():
 
 def init_app(app) -> None:
     app.cli.add_command(seed_demo)
-    for group in (tenants_cli, domains_cli, tenancy_cli, users_cli, tokens_cli, currencies_cli):
+    from blueprints.features_cli import features_cli
+    from blueprints.kill_switch_cli import kill_switch_cli
+
+    groups = (tenants_cli, domains_cli, tenancy_cli, users_cli, tokens_cli, currencies_cli)
+    for group in (*groups, features_cli, kill_switch_cli):
         app.cli.add_command(group)

@@ -100,7 +100,7 @@ KEEP_TABLES = {"currencies", "alembic_version"}
 def _empty_tables(app) -> None:
     from app.extensions import db
     from app.models import Base
-    from services.features import writes
+    from services.features import versions
 
     with app.app_context():
         names = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
@@ -114,7 +114,7 @@ def _empty_tables(app) -> None:
                     conn.execute(text(f"DELETE FROM {name}"))
         db.session.remove()
         # The catalog rows the migrations create come back as a fresh database has them.
-        writes.sync_catalog()
+        versions.sync_catalog()
         db.session.commit()
         db.session.remove()
 

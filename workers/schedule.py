@@ -2,12 +2,20 @@
 
 from celery.schedules import crontab
 
-from workers.tasks.names import END_TRIALS, PRUNE_INVALIDATIONS
+from workers.tasks.names import (
+    APPLY_SWITCH_SCHEDULES,
+    END_TRIALS,
+    EXPIRE_OVERRIDES,
+    PRUNE_INVALIDATIONS,
+)
 
 
 def beat_schedule(config) -> dict:
     schedule = {
         "tenancy-end-trials": {"task": END_TRIALS, "schedule": crontab(minute="*/5")},
+        # Scheduled switch changes are due within 15 s of their time (spec 20 §6.4).
+        "features-apply-switch-schedules": {"task": APPLY_SWITCH_SCHEDULES, "schedule": 15.0},
+        "features-expire-overrides": {"task": EXPIRE_OVERRIDES, "schedule": crontab(minute="*/5")},
     }
     if not config.get("REDIS_URL"):
         # The table bus exists only without Redis; its rows are pruned hourly.

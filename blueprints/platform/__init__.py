@@ -7,7 +7,14 @@ from app.tenancy import guard_platform_area
 bp = Blueprint("platform", __name__, url_prefix="/platform")
 guard_platform_area(bp)
 
-from blueprints.platform import routes, tenants  # noqa: E402,F401
+from blueprints.platform import (  # noqa: E402,F401
+    features,
+    kill_switches,
+    plans,
+    routes,
+    tenant_features,
+    tenants,
+)
 
 
 @bp.context_processor

@@ -6,6 +6,7 @@ would be copied into every later app (tests build several).
 
 
 def register_all(celery) -> None:
-    from workers.tasks import tenancy
+    from workers.tasks import features, tenancy
 
     tenancy.register(celery)
+    features.register(celery)

@@ -3,3 +3,5 @@
 END_TRIALS = "tenancy.end_trials"
 PRUNE_INVALIDATIONS = "tenancy.prune_invalidations"
 SEND_MAIL = "mail.send"
+APPLY_SWITCH_SCHEDULES = "features.apply_switch_schedules"
+EXPIRE_OVERRIDES = "features.expire_overrides"

@@ -15,7 +15,7 @@ from app.models.base import utcnow
 from app.models.features import Feature, TenantFeature
 from services import activity, features, platform
 from services.errors import UnknownFeature, UnknownKillSwitch, ValidationError, WrongFeatureKind
-from services.features import values, writes
+from services.features import definitions, grants, kill_switches, overrides, values
 from services.features.crawler import RequestSignals
 from services.tenancy import touch
 from services.tenancy.resolver import get_tenant
@@ -30,13 +30,13 @@ BROWSER = (
 
 @pytest.fixture
 def plan(platform):
-    return writes.create_plan(ACTOR, slug="growth", name="Growth")
+    return definitions.create_plan(ACTOR, slug="growth", name="Growth")
 
 
 @pytest.fixture
 def tenant(platform, tenant_factory, plan):
     row = tenant_factory(status="active")
-    writes.assign_plan(ACTOR, row, plan)
+    grants.assign_plan(ACTOR, row, plan)
     db.session.commit()
     return row
 
@@ -46,22 +46,22 @@ def feature(slug: str) -> Feature:
 
 
 def grant(plan, slug, value):
-    writes.set_grant(ACTOR, plan, feature(slug), value)
+    grants.set_grant(ACTOR, plan, feature(slug), value)
     db.session.commit()
 
 
 def override(tenant, slug, value, expires_at=None):
-    writes.set_override(ACTOR, tenant, feature(slug), value, "a test reason", expires_at)
+    overrides.set_override(ACTOR, tenant, feature(slug), value, "a test reason", expires_at)
     db.session.commit()
 
 
 def define(slug, **changes):
-    writes.update_feature(ACTOR, feature(slug), **changes)
+    definitions.update_feature(ACTOR, feature(slug), **changes)
     db.session.commit()
 
 
 def switch(name, on):
-    writes.toggle_switch(ACTOR, name, on, "a reason of ten characters")
+    kill_switches.toggle_switch(ACTOR, name, on, "a reason of ten characters")
     db.session.commit()
 
 
@@ -90,7 +90,7 @@ def test_plan_grant_decides_when_nothing_else_applies(tenant, plan):
 
 def test_tenant_without_a_platform_plan_is_denied(tenant, plan):
     grant(plan, "discount_coupons", "enabled")
-    writes.assign_plan(ACTOR, tenant, None)
+    grants.assign_plan(ACTOR, tenant, None)
     db.session.commit()
     assert not on(tenant, "discount_coupons")
 
@@ -146,8 +146,8 @@ def test_platform_controlled_feature_follows_its_switch_alone(tenant, plan):
     switch("storefront_search", False)
     assert not on(tenant, "storefront_search")
     switch("storefront_search", True)
-    other = writes.create_plan(ACTOR, slug="starter", name="Starter")
-    writes.assign_plan(ACTOR, tenant, other)
+    other = definitions.create_plan(ACTOR, slug="starter", name="Starter")
+    grants.assign_plan(ACTOR, tenant, other)
     db.session.commit()
     assert on(tenant, "storefront_search")  # the plan lacks it
 
@@ -246,7 +246,7 @@ def test_zero_is_access_with_no_capacity(tenant, plan):
 
 def test_trial_value_applies_only_during_trial(tenant):
     with pytest.raises(ValidationError):
-        writes.update_feature(ACTOR, feature("admin_limit"), accessible_during_trial=True)
+        definitions.update_feature(ACTOR, feature("admin_limit"), accessible_during_trial=True)
     db.session.rollback()
     define("admin_limit", accessible_during_trial=True, trial_value="2")
     put_in_trial(tenant)
@@ -279,14 +279,14 @@ def test_enabled_matches_limit_over_every_combination(tenant, plan):
             db.session.commit()
         row = db.session.scalar(select(TenantFeature).where(TenantFeature.tenant_id == tenant.id))
         if row is not None:
-            writes.remove_override(ACTOR, tenant, feature(slug), "reset for next case")
+            overrides.remove_override(ACTOR, tenant, feature(slug), "reset for next case")
             db.session.commit()
         if override_value:
             override(tenant, slug, override_value)
         if grant_value:
             grant(plan, slug, grant_value)
         elif feature(slug).id in {g.feature_id for g in plan.grants}:
-            writes.remove_grant(ACTOR, plan, feature(slug))
+            grants.remove_grant(ACTOR, plan, feature(slug))
             db.session.commit()
         t = get_tenant(tenant.id)
         case = (trial, override_value, grant_value)
@@ -338,9 +338,9 @@ def test_a_corrupt_stored_value_counts_as_disabled_and_is_logged_once(caplog):
 
 
 def test_grant_change_reaches_tenants_on_that_plan_only(tenant, plan, tenant_factory):
-    starter = writes.create_plan(ACTOR, slug="starter", name="Starter")
+    starter = definitions.create_plan(ACTOR, slug="starter", name="Starter")
     other = tenant_factory(status="active")
-    writes.assign_plan(ACTOR, other, starter)
+    grants.assign_plan(ACTOR, other, starter)
     db.session.commit()
     from services.features.resolution import maps
 
@@ -355,7 +355,7 @@ def test_grant_change_reaches_tenants_on_that_plan_only(tenant, plan, tenant_fac
 
 def test_rolled_back_override_changes_nothing(tenant):
     assert not on(tenant, "automations")
-    writes.set_override(ACTOR, tenant, feature("automations"), "enabled", "never committed")
+    overrides.set_override(ACTOR, tenant, feature("automations"), "enabled", "never committed")
     db.session.rollback()
     assert not on(tenant, "automations")
 
