@@ -8,15 +8,18 @@ from services.features.checks import (
     usage,
     within_limit,
 )
+from services.features.explanation import Explanation, explain
 from services.features.registry import register_usage
 from services.features.values import UNLIMITED, Unlimited
 
 __all__ = [
     "UNLIMITED",
+    "Explanation",
     "Unlimited",
     "allows",
     "effective_map",
     "enabled",
+    "explain",
     "limit",
     "register_usage",
     "usage",

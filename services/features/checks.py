@@ -38,14 +38,17 @@ def _entry(tenant, slug: str) -> Effective | None:
 def enabled(tenant, slug: str, request=None) -> bool:
     """Rule order of spec 20 §5.1; `request` is a RequestSignals for the crawler gate."""
     entry = _entry(tenant, slug)
-    if entry is None:
-        return False
+    return False if entry is None else decide(entry, request)
+
+
+def decide(entry: Effective, request=None) -> bool:
+    """Rules 2-4 and the map's answer for 5-8; kill switches and crawlers are read at check time."""
     if entry.deprecating:
         return True
     if entry.override_disabled:
         return False
     if entry.platform_controlled:
-        if not board.enabled(slug):
+        if not board.enabled(entry.slug):
             return False
         return not (entry.crawler_gated and request is not None and request.is_crawler)
     return entry.granted

@@ -207,7 +207,7 @@ class MapCache:
         found = self.l1.get(tenant.id, 0)
         if found is not None and found.stamp == stamp and now < found.valid_until:
             return found
-        found = self._from_l2(tenant.id)
+        found = self.read_l2(tenant.id)
         if found is None or found.stamp != stamp or now >= found.valid_until:
             moment = datetime.now(UTC)
             found = compute(tenant, catalog, load_overrides(tenant.id, moment), moment)
@@ -215,7 +215,7 @@ class MapCache:
         self.l1.put(tenant.id, found, None)
         return found
 
-    def _from_l2(self, tenant_id: int) -> FeatureMap | None:
+    def read_l2(self, tenant_id: int) -> FeatureMap | None:
         try:
             raw = cache.get(map_key(tenant_id))
             return FeatureMap.from_json(raw) if raw else None

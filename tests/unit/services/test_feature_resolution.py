@@ -291,6 +291,13 @@ def test_enabled_matches_limit_over_every_combination(tenant, plan):
         t = get_tenant(tenant.id)
         case = (trial, override_value, grant_value)
         assert features.enabled(t, slug) == (features.limit(t, slug) is not None), case
+        # explain() walks the database on its own and must reach the same answer.
+        explained = features.explain(t, slug)
+        assert (explained.granted, explained.value) == (
+            features.enabled(t, slug),
+            features.limit(t, slug),
+        ), case
+        assert explained.cache_agrees, case
 
 
 # -- values -----------------------------------------------------------------------------------
