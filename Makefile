@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
+	@mkdir -p instance
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi db upgrade
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app wsgi features sync-catalog
 	APP_ENV=$${APP_ENV:-development} $(BIN)/python scripts/run_dev.py
 
 test: install

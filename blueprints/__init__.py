@@ -2,6 +2,7 @@
 
 
 def register_all(app) -> None:
+    from blueprints import feature_gates
     from blueprints.auth import bp as auth_bp
     from blueprints.dashboard import bp as dashboard_bp
     from blueprints.health import bp as health_bp
@@ -10,3 +11,4 @@ def register_all(app) -> None:
 
     for bp in (health_bp, auth_bp, store_bp, dashboard_bp, platform_bp):
         app.register_blueprint(bp)
+    feature_gates.init_app(app)

@@ -22,16 +22,30 @@ DASHBOARD_AREAS = (
     Area("shipping-notes", "Shipping notes", None, "Physical deliveries and carriers."),
     Area("analytics", "Analytics", None, "Who reads what, and for how long."),
     Area("settings/payments", "Payment settings", None, "Stripe, MercadoPago, PayU and Yuno."),
-    Area("features", "Features", None, "What your platform plan includes, and your quotas."),
+    Area(
+        "features",
+        "Features",
+        "dashboard.features",
+        "What your platform plan includes, and your quotas.",
+    ),
 )
 
 PLATFORM_AREAS = (
     Area("tenants", "Tenants", "platform.tenants", "Stores, their domains and status."),
     Area("activity", "Activity", "platform.activity", "Who changed what, across the platform."),
     Area("jobs", "Job runs", "platform.jobs", "Scheduled and manual background jobs."),
-    Area("plans", "Platform plans", None, "Plans tenants subscribe to, and their grants."),
-    Area("features", "Features", None, "The feature catalogue and tenant overrides."),
-    Area("kill-switches", "Kill switches", None, "Turn a capability off everywhere."),
+    Area(
+        "plans", "Platform plans", "platform.plans", "Plans tenants subscribe to, and their grants."
+    ),
+    Area(
+        "features", "Features", "platform.features", "The feature catalogue and tenant overrides."
+    ),
+    Area(
+        "kill-switches",
+        "Kill switches",
+        "platform.kill_switches",
+        "Turn a capability off everywhere.",
+    ),
     Area("currencies", "Currencies", None, "The currency registry."),
     Area("gateway-accounts", "Gateway accounts", None, "The platform's own payment accounts."),
     Area("ipns", "Webhooks", None, "Every gateway notification and its processing."),

@@ -1,11 +1,15 @@
-"""Error pages (400, 403, 404, 429, 500), CSRF failures and the expired-login answer."""
+"""Error pages (400, 403, 404, 429, 500), CSRF failures, quota refusals and the expired-login
+answer."""
 
-from flask import make_response, render_template, request, url_for
+from flask import jsonify, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
-from app.htmx import is_htmx, toast
+from app.htmx import is_htmx, is_partial, toast, varies
 from app.tenancy import outcome
+from blueprints.feature_gates import wants_json
+from services.errors import QuotaExceeded
+from services.features import UNLIMITED
 
 
 def _page(template: str, status: int):
@@ -50,7 +54,31 @@ def init_app(app) -> None:
 
     @app.errorhandler(403)
     def _forbidden(exc):
-        return _page("errors/403.html", 403)
+        # htmx swaps 403 answers (base.html), so a fragment request gets a fragment.
+        if is_partial():
+            return varies(_page("errors/_forbidden.html", 403))
+        return varies(_page("errors/403.html", 403))
+
+    @app.errorhandler(QuotaExceeded)
+    def _quota(exc):
+        """A quota refusal no view turned into a form error: JSON for APIs, else a message."""
+        db.session.rollback()
+        if wants_json():
+            limit = "unlimited" if exc.limit is UNLIMITED else exc.limit
+            body = jsonify(
+                error="quota_exceeded", feature=exc.slug, limit=limit, current=exc.current
+            )
+            response = make_response(body, 403)
+        else:
+            template = (
+                "errors/_quota_exceeded.html" if is_partial() else "errors/quota_exceeded.html"
+            )
+            response = make_response(
+                render_template(template, message=exc.message, feature_slug=exc.slug), 403
+            )
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Accept")
+        return varies(response)
 
     @app.errorhandler(404)
     def _not_found(exc):

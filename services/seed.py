@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models.features import Feature, PlatformPlan, TenantFeature
 from app.models.tenancy import Tenant, User
 from services import activity, currencies, users
+from services.features import definitions, grants, overrides, versions
 from services.tenancy import tenants as tenant_service
 from services.tenancy.context import tenant_scope
 
@@ -19,6 +21,52 @@ TENANTS = (
     ("acme", "Acme Press", "trial", "ARS", "America/Argentina/Buenos_Aires", "es-AR"),
     ("northwind", "Northwind Quarterly", "suspended", "MXN", "America/Mexico_City", "es-MX"),
 )
+# Demo platform plans of spec 20 §4.2: slug, name, grants (seed data, not rules).
+PLANS = (
+    (
+        "starter",
+        "Starter",
+        {"admin_limit": "2", "issues_limit": "100"},
+    ),
+    (
+        "growth",
+        "Growth",
+        {
+            "admin_limit": "5",
+            "issues_limit": "1000",
+            "discount_coupons": "enabled",
+            "maximum_discount_coupon_amount_limit": "80",
+            "yuno_checkout_enabled": "enabled",
+            "consumption_api": "enabled",
+        },
+    ),
+    (
+        "enterprise",
+        "Enterprise",
+        {
+            "admin_limit": "unlimited",
+            "issues_limit": "unlimited",
+            "discount_coupons": "enabled",
+            "maximum_discount_coupon_amount_limit": "100",
+            "automations": "enabled",
+            "create_external_plans": "enabled",
+            "yuno_checkout_enabled": "enabled",
+            "physicals_goods": "enabled",
+            "shipping_by_province": "enabled",
+            "consumption_api": "enabled",
+        },
+    ),
+)
+# Trial access of §4.2: feature slug -> trial_value (None for booleans).
+TRIAL_ACCESS = {
+    "admin_limit": "2",
+    "issues_limit": "25",
+    "discount_coupons": None,
+    "maximum_discount_coupon_amount_limit": "50",
+}
+TENANT_PLANS = {"demo": "growth", "acme": "starter", "northwind": "enterprise"}
+# tenant slug -> (feature, value, reason)
+DEMO_OVERRIDES = {"acme": ("automations", "enabled", "Pilot customer for automations")}
 
 
 def _staff(actor, email: str, name: str, super_admin: bool) -> None:
@@ -60,19 +108,75 @@ def _people(actor, tenant: Tenant) -> None:
         db.session.flush()
 
 
+def _plans(actor) -> tuple[dict[str, PlatformPlan], bool]:
+    """The demo plans with their grants, created once; a plan that exists is left as it is.
+    Returns every plan by slug and whether this run created any."""
+    found = {p.slug: p for p in db.session.scalars(select(PlatformPlan))}
+    created = False
+    for position, (slug, name, granted) in enumerate(PLANS):
+        if slug in found:
+            continue
+        plan = found[slug] = definitions.create_plan(actor, slug=slug, name=name, position=position)
+        for feature_slug, value in granted.items():
+            grants.set_grant(actor, plan, definitions.find_feature(feature_slug), value)
+        created = True
+    return found, created
+
+
+def _trial_settings(actor) -> None:
+    """Trial access of §4.2, with the plans' first seeding and only on features still at their
+    defaults: a later run never redoes what staff have since undone or changed."""
+    for slug, trial_value in TRIAL_ACCESS.items():
+        feature = db.session.scalar(select(Feature).where(Feature.slug == slug))
+        if feature is None or feature.accessible_during_trial or feature.trial_value is not None:
+            continue
+        definitions.update_feature(
+            actor, feature, accessible_during_trial=True, trial_value=trial_value
+        )
+
+
+def _platform_plan(actor, tenant: Tenant, plans: dict[str, PlatformPlan]) -> None:
+    """A tenant without a platform plan gets its demo plan and demo override (first run only:
+    a plan or override staff changed later is theirs)."""
+    if tenant.platform_plan_id is not None:
+        return
+    grants.assign_plan(actor, tenant, plans[TENANT_PLANS[tenant.slug]])
+    if tenant.slug not in DEMO_OVERRIDES:
+        return
+    slug, value, reason = DEMO_OVERRIDES[tenant.slug]
+    feature = definitions.find_feature(slug)
+    exists = db.session.scalar(
+        select(TenantFeature.id).where(
+            TenantFeature.tenant_id == tenant.id, TenantFeature.feature_id == feature.id
+        )
+    )
+    if exists is None:
+        overrides.set_override(actor, tenant, feature, value, reason)
+
+
 def seed_demo() -> list[str]:
     """Create what is missing and return the logins to print."""
     actor = activity.Actor(label="seed-demo")
     currencies.seed()
+    versions.sync_catalog()  # the catalog rows the plans' grants refer to
     _staff(actor, SUPER_ADMIN, "Platform Admin", super_admin=True)
     _staff(actor, STAFF, "Support Staff", super_admin=False)
+    plans, first_seeding = _plans(actor)
+    if first_seeding:
+        _trial_settings(actor)
     created = [_tenant(actor, *spec) for spec in TENANTS]
     db.session.flush()
-    for tenant in created:
+    for index, tenant in enumerate(created):
+        # Each scope switch empties the session (no row crosses tenants): load the tenant again.
+        tenant = created[index] = db.session.get(Tenant, tenant.id)
+        # Before the people: a new admin counts toward the plan's admin_limit.
+        _platform_plan(actor, tenant, plans)
         _people(actor, tenant)
     lines = [f"platform  {SUPER_ADMIN} (super admin), {STAFF}"]
+    plan_slugs = {plan.id: slug for slug, plan in plans.items()}
     for tenant in created:
         logins = f"admin@{tenant.slug}.example, reader@{tenant.slug}.example"
-        lines.append(f"{tenant.slug:<10}{logins} ({tenant.status})")
+        plan = plan_slugs.get(tenant.platform_plan_id, "none")
+        lines.append(f"{tenant.slug:<10}{logins} ({tenant.status}, platform plan {plan})")
     lines.append(f"password  {PASSWORD} for every demo login")
     return lines

@@ -1,23 +1,42 @@
-"""Users: creation with validation, passwords (scrypt), session-token rotation, reset links."""
+"""Users: creation, roles and activation under the admin quota, passwords, reset links."""
 
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.tenancy import User, new_session_token
-from services import activity
-from services.errors import NotFound, ValidationError
+from services import activity, features
+from services.errors import InvalidState, NotFound, PermissionDenied, ValidationError
 from services.rows import insert_or_conflict
 from services.settings import setting
+from services.tenancy.helpers import tenant_lock
+from services.tenancy.scoping import SKIP_OPTION
 
 HASH_METHOD = "scrypt"
 RESET_SALT = "password-reset"
 RESET_MAX_AGE = 2 * 3600
 INVITE_MAX_AGE = 72 * 3600
+ROLES = ("reader", "admin")
+ADMIN_LIMIT = "admin_limit"
+
+
+def count_active_admins(tenant_id: int) -> int:
+    """The usage of `admin_limit`. The query names its tenant and skips the automatic scope,
+    because it must also count from the platform context (a tenant being created has no
+    cached context to scope to)."""
+    query = (
+        select(func.count(User.id))
+        .where(User.tenant_id == tenant_id, User.role == "admin", User.is_active.is_(True))
+        .execution_options(**{SKIP_OPTION: True})
+    )
+    return int(db.session.scalar(query) or 0)
+
+
+features.register_usage(ADMIN_LIMIT, count_active_admins)
 
 
 def normalise_email(raw: str) -> str:
@@ -60,16 +79,19 @@ def create_user(
     role: str = "reader",
     password: str | None = None,
 ) -> User:
-    """A reader or admin of one tenant; the same email on another tenant is another account."""
+    """A reader or admin of one tenant; the same email on another tenant is another account.
+    A new admin counts toward `admin_limit` (QuotaExceeded on the role field)."""
     email = normalise_email(email)
     name = (name or "").strip()
     if not 1 <= len(name) <= 120:
         raise ValidationError("Enter a name of 1 to 120 characters.", field="name")
-    if role not in ("reader", "admin"):
+    if role not in ROLES:
         raise ValidationError("Unknown role.", field="role")
     user = User(tenant_id=tenant_id, email=email, name=name, role=role, is_staff=False)
     if password is not None:
         set_password(user, password)
+    if role == "admin":  # last before the insert: the tenant lock then lasts until the commit
+        features.quotas.enforce(tenant_id, ADMIN_LIMIT, field="role")
     _insert(user)
     activity.record(
         actor,
@@ -80,6 +102,79 @@ def create_user(
         after={"email": email, "role": role},
     )
     return user
+
+
+def change_role(actor: activity.Actor, user: User, role: str) -> User:
+    """Promote a reader (counts toward `admin_limit` when active) or demote an admin (never
+    yourself, never the last active admin). The same role again changes nothing."""
+    if role not in ROLES:
+        raise ValidationError("Unknown role.", field="role")
+    _require_tenant_user(user)
+    if user.role == role:
+        return user
+    if role == "admin":
+        if user.is_active:
+            features.quotas.enforce(user.tenant_id, ADMIN_LIMIT, field="role")
+    else:
+        _keep_an_admin(actor, user, "You cannot remove your own administrator role.")
+    before = {"role": user.role}
+    user.role = role
+    db.session.flush()
+    activity.record(
+        actor,
+        "user.role_changed",
+        "user",
+        user.uuid,
+        tenant_id=user.tenant_id,
+        before=before,
+        after={"role": role},
+    )
+    return user
+
+
+def set_active(actor: activity.Actor, user: User, active: bool) -> User:
+    """Reactivate (an admin counts toward `admin_limit` again) or deactivate (never yourself,
+    never the last active admin; every session of the user ends). The same state again
+    changes nothing."""
+    active = bool(active)
+    _require_tenant_user(user)
+    if user.is_active == active:
+        return user
+    if active and user.role == "admin":
+        features.quotas.enforce(user.tenant_id, ADMIN_LIMIT, field="is_active")
+    if not active:
+        _keep_an_admin(actor, user, "You cannot deactivate yourself.")
+        user.session_token = new_session_token()
+    before = {"is_active": user.is_active}
+    user.is_active = active
+    db.session.flush()
+    activity.record(
+        actor,
+        "user.reactivated" if active else "user.deactivated",
+        "user",
+        user.uuid,
+        tenant_id=user.tenant_id,
+        before=before,
+        after={"is_active": active},
+    )
+    return user
+
+
+def _require_tenant_user(user: User) -> None:
+    if user.tenant_id is None:
+        raise InvalidState("Staff accounts have no store role.")
+
+
+def _keep_an_admin(actor: activity.Actor, user: User, self_message: str) -> None:
+    """Refuse to act on yourself, or to take away the tenant's last active admin; the tenant
+    lock makes two admins demoting each other at once leave one."""
+    if actor.user_id is not None and actor.user_id == user.id:
+        raise PermissionDenied(self_message)
+    if user.role != "admin" or not user.is_active:
+        return
+    tenant_lock(user.tenant_id)
+    if count_active_admins(user.tenant_id) <= 1:
+        raise InvalidState("A store needs at least one active administrator.")
 
 
 def create_staff(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from celery import Celery, Task
 
-from services.errors import NoTenantContext, TenantNotFound
+from services.errors import NoTenantContext, TenantNotFound, UnknownKillSwitch
 
 log = logging.getLogger("workers")
 
@@ -19,6 +19,15 @@ def _base_task(flask_app):
         abstract = True
         acks_late = True
         tenant_bound = False
+        kill_switch: str | None = None  # a job's switch: while off, a call only records a skip
+
+        def __init_subclass__(cls, **kwargs):
+            super().__init_subclass__(**kwargs)
+            from services.features.registry import SWITCHES
+
+            name = cls.__dict__.get("kill_switch")
+            if name is not None and name not in SWITCHES:
+                raise UnknownKillSwitch(name)  # a typo fails when the task is declared
 
         def __call__(self, *args, **kwargs):
             from app.extensions import db
@@ -32,7 +41,28 @@ def _base_task(flask_app):
                     db.session.remove()
 
         def run_in_context(self, *args, **kwargs):
-            return self.run(*args, **kwargs)
+            return self.run_guarded(*args, **kwargs)
+
+        def run_guarded(self, *args, **kwargs):
+            """The job guard rule at the start (spec 20 §6.2): while `kill_switch` is off the
+            call records a skipped run and does nothing else; batches ask `jobs.guard()`."""
+            from services import platform
+
+            if self.kill_switch is None or platform.enabled(self.kill_switch):
+                return self.run(*args, **kwargs)
+            from app.extensions import db
+            from services import jobs
+
+            run = jobs.record_skipped(
+                self.name,
+                jobs.switch_off_reason(self.kill_switch),
+                trigger=kwargs.get("trigger", "beat"),  # the beat schedule passes none
+                tenant_id=kwargs.get("tenant_id") if self.tenant_bound else None,
+                parent_id=kwargs.get("parent_id"),
+                task_id=self.request.id,
+            )
+            db.session.commit()
+            return {"skipped": run.skip_reason}
 
     return AppTask
 
@@ -53,7 +83,7 @@ class TenantTaskMixin:
         log.debug("task %s tenant=%s enqueued_version=%s", self.name, tenant_id, version)
         token = context.enter_tenant(tenant)
         try:
-            return self.run(*args, **kwargs)
+            return self.run_guarded(*args, **kwargs)
         finally:
             context.reset_scope(token)
 
@@ -66,7 +96,7 @@ class PlatformTaskMixin:
 
         token = context.enter_platform()
         try:
-            return self.run(*args, **kwargs)
+            return self.run_guarded(*args, **kwargs)
         finally:
             context.reset_scope(token)
 

@@ -1,5 +1,6 @@
 """Features: flags and quotas from platform plans, tenant overrides, kill switches (spec 20)."""
 
+from services.features import quotas
 from services.features.checks import (
     allows,
     effective_map,
@@ -21,6 +22,7 @@ __all__ = [
     "enabled",
     "explain",
     "limit",
+    "quotas",
     "register_usage",
     "usage",
     "within_limit",

@@ -24,8 +24,16 @@ def _grant_row(plan: PlatformPlan, feature: Feature) -> PlatformPlanFeature | No
     )
 
 
-def set_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature, raw_value) -> None:
-    value = values.canonical(raw_value, feature.kind)
+def grant_value(plan: PlatformPlan, feature: Feature) -> str | None:
+    """The stored value of one matrix cell, or None when the plan has no grant of the feature."""
+    grant = _grant_row(plan, feature)
+    return grant.value if grant else None
+
+
+def set_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature, raw_value) -> str:
+    """Give `feature` the value a person typed (canonicalised; a bad one is a ValidationError on
+    field 'value' and nothing changes); returns the stored value."""
+    value = values.canonical(raw_value, feature.kind, "value")
     grant = _grant_row(plan, feature)
     before = {"value": grant.value} if grant else {"value": None}
     if grant is None:
@@ -34,6 +42,7 @@ def set_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature, raw_v
     grant.value = value
     grant.updated_by = actor.user_id
     _grants_changed(actor, plan, feature, "platform_plan.grant_set", before, {"value": value})
+    return value
 
 
 def remove_grant(actor: activity.Actor, plan: PlatformPlan, feature: Feature) -> None:

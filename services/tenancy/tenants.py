@@ -15,7 +15,7 @@ from app.models.base import utcnow
 from app.models.gateways import Currency
 from app.models.tenancy import Domain, Tenant, User
 from services import activity
-from services.errors import Conflict, InvalidState, NotFound, ValidationError
+from services.errors import Conflict, InvalidState, NotFound, QuotaExceeded, ValidationError
 from services.reasons import require_reason
 from services.rows import Page, insert_or_conflict, paginate
 from services.settings import platform_domain
@@ -150,9 +150,15 @@ def create_tenant(
     )
     admin = None
     if admin_email:
-        admin = users.create_user(
-            actor, tenant.id, email=admin_email, name=admin_name or admin_email, role="admin"
-        )
+        # The first admin counts toward admin_limit like any other (spec 10 §10 item 1); the
+        # quota reads this transaction, so it sees the tenant inserted above.
+        try:
+            admin = users.create_user(
+                actor, tenant.id, email=admin_email, name=admin_name or admin_email, role="admin"
+            )
+        except QuotaExceeded as refusal:
+            refusal.field = "admin_email"
+            raise
     invalidation.register(db.session, "host", host=host)
     return tenant, admin
 

@@ -4,6 +4,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Activity, ApiToken, Domain, Tenant, User
+from services import activity
+from services.features import definitions
+from tests.functional.conftest import in_platform
 
 
 def run(app, *args):
@@ -25,6 +28,11 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app):
 
 
 def test_tenant_and_domain_commands(app):
+    # `tenants create` names no platform plan: the first admin needs trial access to admins.
+    with in_platform(app):
+        feature = definitions.find_feature("admin_limit")
+        actor = activity.cli_actor()  # the test checks every activity row is a CLI one
+        definitions.update_feature(actor, feature, accessible_during_trial=True, trial_value="2")
     out = run(
         app,
         "tenants",
@@ -34,7 +42,7 @@ def test_tenant_and_domain_commands(app):
         "--name",
         "CLI Press",
         "--status",
-        "active",
+        "trial",
         "--admin-email",
         "owner@clipress.example",
     )

@@ -11,7 +11,9 @@ from sqlalchemy import text as sql
 
 from app.extensions import db
 from app.models.tenancy import Tenant
-from tests.functional.conftest import PLATFORM_HOST, text
+from services.features import definitions
+from tests.factories import ACTOR
+from tests.functional.conftest import PLATFORM_HOST, in_platform, text
 
 
 def tenant_count(app) -> int:
@@ -136,7 +138,15 @@ def test_filters_survive_pagination_links(staff, app, tenant_factory):
 # -- create ----------------------------------------------------------------------------------
 
 
+def open_admins_during_trial(app) -> None:
+    """Trial tenants may have admins (admin_limit's seeded default gives them none)."""
+    with in_platform(app):
+        feature = definitions.find_feature("admin_limit")
+        definitions.update_feature(ACTOR, feature, accessible_during_trial=True, trial_value="2")
+
+
 def test_create_shows_the_set_password_link_once(staff, app, host_client):
+    open_admins_during_trial(app)
     response = new_tenant(staff, admin_email="owner@newco.example", admin_name="Owner")
     assert response.status_code == 200
     page = text(response)
@@ -152,6 +162,15 @@ def test_create_shows_the_set_password_link_once(staff, app, host_client):
     reset = host_client("newco.localhost").get(urlsplit(link).path)
     assert reset.status_code == 200
     assert "owner@newco.example" in text(reset)
+
+
+def test_first_admin_beyond_admin_limit_is_refused_on_its_field(staff, app):
+    response = new_tenant(staff, admin_email="owner@newco.example")
+    assert response.status_code == 422
+    page = text(response)
+    field = page[page.index('name="admin_email"') :]
+    assert '<p class="error">Not included in your platform plan.</p>' in field
+    assert tenant_count(app) == 0
 
 
 def test_created_tenant_answers_on_its_subdomain(staff, host_client):
