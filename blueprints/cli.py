@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -35,6 +36,17 @@ def in_platform(fn):
             context.reset_scope(token)
 
     return wrapper
+
+
+def iso_time(value: str | None, option: str) -> datetime | None:
+    """An ISO time option; one without an offset is taken as UTC."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO time", param_hint=option) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 tenants_cli = AppGroup("tenants", help="Create, list, suspend and reactivate tenants.")

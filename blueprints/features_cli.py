@@ -1,11 +1,9 @@
 """`flask --app wsgi features …`: catalogue sync, explain, grants and overrides (spec 20 §12)."""
 
-from datetime import UTC, datetime
-
 import click
 from flask.cli import AppGroup
 
-from blueprints.cli import in_platform
+from blueprints.cli import in_platform, iso_time
 from services import activity, features
 from services.features import (
     catalog,
@@ -19,17 +17,6 @@ from services.features import (
 from services.tenancy import tenants as tenant_service
 
 features_cli = AppGroup("features", help="Feature catalogue, grants, overrides and explain.")
-
-
-def _expires(value: str | None) -> datetime | None:
-    """An ISO time; one without an offset is taken as UTC."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO time", param_hint="--expires") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @features_cli.command("sync-catalog")
@@ -84,7 +71,7 @@ def explain(tenant_slug, feature):
 @in_platform
 def grant(platform_plan, feature, value):
     """Set what PLATFORM_PLAN (a slug) grants for FEATURE."""
-    plan, found = tenant_view.plan_by_slug(platform_plan), definitions.find_feature(feature)
+    plan, found = definitions.find_plan_by_slug(platform_plan), definitions.find_feature(feature)
     grants.set_grant(activity.cli_actor(), plan, found, value)
     click.echo(f"plan {plan.slug} grants {found.slug}")
 
@@ -95,7 +82,7 @@ def grant(platform_plan, feature, value):
 @in_platform
 def revoke(platform_plan, feature):
     """Remove PLATFORM_PLAN's grant of FEATURE."""
-    plan, found = tenant_view.plan_by_slug(platform_plan), definitions.find_feature(feature)
+    plan, found = definitions.find_plan_by_slug(platform_plan), definitions.find_feature(feature)
     grants.remove_grant(activity.cli_actor(), plan, found)
     click.echo(f"plan {plan.slug} no longer grants {found.slug}")
 
@@ -109,7 +96,7 @@ def revoke(platform_plan, feature):
 @in_platform
 def override(tenant_slug, feature, value, reason, expires):
     """Give TENANT_SLUG its own VALUE for FEATURE."""
-    expires_at = _expires(expires)
+    expires_at = iso_time(expires, "--expires")
     tenant, found = tenant_service.get_by_slug(tenant_slug), definitions.find_feature(feature)
     canonical = tenant_view.check_override_value(found, value)
     overrides.set_override(activity.cli_actor(), tenant, found, canonical, reason, expires_at)

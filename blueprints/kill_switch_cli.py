@@ -1,11 +1,9 @@
 """`flask --app wsgi kill-switch …`: toggles for when the web UI is unavailable (spec 20 §12)."""
 
-from datetime import UTC, datetime
-
 import click
 from flask.cli import AppGroup
 
-from blueprints.cli import in_platform
+from blueprints.cli import in_platform, iso_time
 from services import activity
 from services.features import kill_switches, registry, switch_queries
 
@@ -17,17 +15,6 @@ def _known(name: str) -> str:
         known = ", ".join(registry.SWITCHES)
         raise click.ClickException(f"Unknown kill switch {name!r}. Known switches: {known}.")
     return name
-
-
-def _until(value: str | None) -> datetime | None:
-    """An ISO time; one without an offset is taken as UTC."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO time", param_hint="--until") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @kill_switch_cli.command("list")
@@ -56,7 +43,7 @@ def list_switches():
 @in_platform
 def turn_off(name, reason, until):
     """Turn NAME off for every tenant."""
-    turn_back_on_at = _until(until)
+    turn_back_on_at = iso_time(until, "--until")
     kill_switches.toggle_switch(
         activity.cli_actor(),
         _known(name),

@@ -43,6 +43,14 @@ def finish(run: JobRun, counts: dict, errors: list | None = None) -> JobRun:
     return run
 
 
+def recorded(job_name: str, work, trigger: str = "beat", task_id=None) -> dict:
+    """Run `work()` (which returns counts) inside a job-run record; the caller commits."""
+    run = start(job_name, trigger=trigger, task_id=task_id)
+    counts = work()
+    finish(run, counts)
+    return counts
+
+
 def fail(run: JobRun, message: str) -> JobRun:
     run.status, run.finished_at = "failed", utcnow()
     run.errors = [{"tenant": run.tenant_id, "object": None, "message": message[:500]}]

@@ -43,7 +43,7 @@ def _load(uuid, slug=None):
 
 def _plan(key: str):
     """The plan a select value names; None for "no platform plan"; NotFound when unknown."""
-    return None if key == NO_PLAN else tenant_view.plan_by_uuid(key)
+    return None if key == NO_PLAN else definitions.find_plan(key)
 
 
 def _plan_form(tenant, selected: str | None = None) -> PlanChangeForm:

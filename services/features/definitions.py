@@ -44,9 +44,17 @@ def find_plan(plan_uuid) -> PlatformPlan:
         key = plan_uuid if isinstance(plan_uuid, uuid_lib.UUID) else uuid_lib.UUID(str(plan_uuid))
     except ValueError:
         raise NotFound("No such platform plan.") from None
-    plan = db.session.scalar(select(PlatformPlan).where(PlatformPlan.uuid == key))
+    return _one_plan(PlatformPlan.uuid == key, "No such platform plan.")
+
+
+def find_plan_by_slug(slug: str) -> PlatformPlan:
+    return _one_plan(PlatformPlan.slug == slug, f"No platform plan {slug!r}.")
+
+
+def _one_plan(condition, missing: str) -> PlatformPlan:
+    plan = db.session.scalar(select(PlatformPlan).where(condition))
     if plan is None:
-        raise NotFound("No such platform plan.")
+        raise NotFound(missing)
     return plan
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid as uuid_lib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,7 +13,7 @@ from app.extensions import db
 from app.models.activity import Activity
 from app.models.features import Feature, PlatformPlan, TenantFeature
 from app.models.tenancy import Tenant, User
-from services.errors import NotFound, ValidationError
+from services.errors import ValidationError
 from services.features import catalog as catalog_module
 from services.features import crawler, registry, resolution, values
 from services.features.explanation import explain
@@ -166,25 +165,6 @@ def tab(tenant: Tenant, secrets: tuple[str, ...] = ()) -> TabView:
 def row(tenant: Tenant, feature: Feature) -> FeatureRow:
     """One feature's row, for the override dialogs."""
     return _row(tenant, feature, *_parts(tenant)[1:])
-
-
-def plan_by_uuid(raw) -> PlatformPlan:
-    try:
-        key = raw if isinstance(raw, uuid_lib.UUID) else uuid_lib.UUID(str(raw))
-    except ValueError:
-        raise NotFound("No such platform plan.") from None
-    return _one_plan(PlatformPlan.uuid == key, "No such platform plan.")
-
-
-def plan_by_slug(slug: str) -> PlatformPlan:
-    return _one_plan(PlatformPlan.slug == slug, f"No platform plan {slug!r}.")
-
-
-def _one_plan(condition, missing: str) -> PlatformPlan:
-    plan = db.session.scalar(select(PlatformPlan).where(condition))
-    if plan is None:
-        raise NotFound(missing)
-    return plan
 
 
 def plan_choices(tenant: Tenant) -> list[PlatformPlan]:

@@ -14,16 +14,15 @@ from workers.tasks.names import END_TRIALS, PRUNE_INVALIDATIONS
 def register(celery) -> None:
     @celery.task(name=END_TRIALS, base=celery.PlatformTask, bind=True, shared=False)
     def end_trials(self, trigger: str = "beat") -> dict:
-        run = jobs.start(END_TRIALS, trigger=trigger, task_id=self.request.id)
-        counts = tenant_service.end_trials()
-        jobs.finish(run, counts)
+        counts = jobs.recorded(END_TRIALS, tenant_service.end_trials, trigger, self.request.id)
         db.session.commit()
         return counts
 
     @celery.task(name=PRUNE_INVALIDATIONS, base=celery.PlatformTask, bind=True, shared=False)
     def prune(self, trigger: str = "beat") -> dict:
-        run = jobs.start(PRUNE_INVALIDATIONS, trigger=trigger, task_id=self.request.id)
-        counts = {"examined": prune_invalidations(timedelta(hours=1))}
-        jobs.finish(run, counts)
+        def prune_hourly() -> dict:
+            return {"examined": prune_invalidations(timedelta(hours=1))}
+
+        counts = jobs.recorded(PRUNE_INVALIDATIONS, prune_hourly, trigger, self.request.id)
         db.session.commit()
         return counts

@@ -23,19 +23,6 @@ from services.tenancy.resolver import get_tenant
 ACTOR = activity.Actor(label="tests")
 
 
-@pytest.fixture
-def plan(platform):
-    return definitions.create_plan(ACTOR, slug="growth", name="Growth")
-
-
-@pytest.fixture
-def tenant(platform, tenant_factory, plan):
-    row = tenant_factory(status="active")
-    grants.assign_plan(ACTOR, row, plan)
-    db.session.commit()
-    return row
-
-
 def feature(slug: str) -> Feature:
     return db.session.scalar(select(Feature).where(Feature.slug == slug))
 

@@ -28,19 +28,6 @@ BROWSER = (
 )
 
 
-@pytest.fixture
-def plan(platform):
-    return definitions.create_plan(ACTOR, slug="growth", name="Growth")
-
-
-@pytest.fixture
-def tenant(platform, tenant_factory, plan):
-    row = tenant_factory(status="active")
-    grants.assign_plan(ACTOR, row, plan)
-    db.session.commit()
-    return row
-
-
 def feature(slug: str) -> Feature:
     return db.session.scalar(select(Feature).where(Feature.slug == slug))
 

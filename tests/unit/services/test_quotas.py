@@ -54,14 +54,6 @@ def plan(platform):
 
 
 @pytest.fixture
-def tenant(platform, tenant_factory, plan):
-    row = tenant_factory(status="active")
-    grants.assign_plan(ACTOR, row, plan)
-    db.session.commit()
-    return row
-
-
-@pytest.fixture
 def five_admins(tenant) -> list[User]:
     admins = [add_admin(tenant, n) for n in range(5)]
     db.session.commit()
