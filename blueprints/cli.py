@@ -13,6 +13,7 @@ from app.extensions import db
 from blueprints.links import set_password_url
 from services import activity, api_tokens, currencies, seed, users
 from services.errors import DomainError
+from services.features import definitions
 from services.tenancy import context, invalidation
 from services.tenancy import domains as domain_service
 from services.tenancy import inspect as tenancy_inspect
@@ -73,6 +74,7 @@ def seed_demo():
 @tenants_cli.command("create")
 @click.option("--slug", required=True)
 @click.option("--name", required=True)
+@click.option("--platform-plan", help="Slug of the platform plan.")
 @click.option("--status", type=click.Choice(["trial", "active"]), default="trial")
 @click.option("--trial-days", type=int, default=14)
 @click.option("--timezone", default="UTC")
@@ -82,8 +84,18 @@ def seed_demo():
 @click.option("--admin-name")
 @in_platform
 def tenants_create(
-    slug, name, status, trial_days, timezone, locale, currency, admin_email, admin_name
+    slug,
+    name,
+    platform_plan,
+    status,
+    trial_days,
+    timezone,
+    locale,
+    currency,
+    admin_email,
+    admin_name,
 ):
+    plan = definitions.find_plan_by_slug(platform_plan) if platform_plan else None
     tenant, admin = tenant_service.create_tenant(
         activity.cli_actor(),
         slug=slug,
@@ -95,6 +107,7 @@ def tenants_create(
         currency=currency,
         admin_email=admin_email,
         admin_name=admin_name,
+        platform_plan_id=plan.id if plan else None,
     )
     click.echo(f"created {tenant.slug} ({tenant.uuid})")
     if admin:

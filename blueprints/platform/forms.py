@@ -22,10 +22,14 @@ def currency_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(code, label) for code, label in pairs]
 
 
+NO_PLAN = "none"  # a plan select's value for "no platform plan"
+
+
 class TenantForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     slug = StringField("Slug", validators=[DataRequired(), Length(max=32)])
     status = SelectField("Status", choices=STATUS_CHOICES, default="trial")
+    platform_plan = SelectField("Platform plan", choices=[], default=NO_PLAN)
     trial_days = IntegerField(
         "Trial days", default=14, validators=[Optional(), NumberRange(1, 365)]
     )

@@ -5,7 +5,8 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-NO_PLAN = "none"  # the select's value for "no platform plan"
+from blueprints.platform.forms import NO_PLAN
+
 REASON_RULE = "Give a reason of 5 to 500 characters."
 
 

@@ -8,9 +8,8 @@ from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast
 from blueprints.access import actor, staff_required
 from blueprints.platform import bp
-from blueprints.platform.forms import PlainForm
+from blueprints.platform.forms import NO_PLAN, PlainForm
 from blueprints.platform.override_forms import (
-    NO_PLAN,
     OverrideForm,
     PlanChangeForm,
     RemoveOverrideForm,
@@ -46,11 +45,14 @@ def _plan(key: str):
     return None if key == NO_PLAN else definitions.find_plan(key)
 
 
-def _plan_form(tenant, selected: str | None = None) -> PlanChangeForm:
+def plan_change_form(tenant, selected: str | None = None) -> PlanChangeForm:
+    """The platform-plan select of the features tab and the tenant edit page."""
     plans = tenant_view.plan_choices(tenant)
     form = PlanChangeForm()
     form.plan.choices = plan_choices(plans)
-    form.current = next((str(p.uuid) for p in plans if p.id == tenant.platform_plan_id), NO_PLAN)
+    current = next((p for p in plans if p.id == tenant.platform_plan_id), None)
+    form.current = str(current.uuid) if current else NO_PLAN
+    form.current_name = current.name if current else "no platform plan"
     if request.method == "GET":
         form.plan.data = selected or form.current
     return form
@@ -63,7 +65,7 @@ def _respond(tenant, fragment: str, status: int = 200, **context):
         secrets = crawler.parse_secrets(current_app.config.get("CRAWLER_BYPASS_SECRET"))
         context.setdefault("view", tenant_view.tab(tenant, secrets))
     if not partial:
-        context.setdefault("plan_form", _plan_form(tenant, context.get("selected")))
+        context.setdefault("plan_form", plan_change_form(tenant, context.get("selected")))
     return render(PAGE, fragment, status, t=tenant, plain_form=PlainForm(), **context)
 
 
@@ -165,7 +167,7 @@ def plan_preview(uuid):
 @staff_required
 def change_plan(uuid):
     tenant = _load(uuid)
-    form, error = _plan_form(tenant), None
+    form, error = plan_change_form(tenant), None
     if form.validate_on_submit():
         try:
             plan = _plan(form.plan.data)

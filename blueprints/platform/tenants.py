@@ -10,6 +10,7 @@ from blueprints.access import actor, staff_required
 from blueprints.links import set_password_url
 from blueprints.platform import bp
 from blueprints.platform.forms import (
+    NO_PLAN,
     DomainActionForm,
     DomainForm,
     PlainForm,
@@ -19,9 +20,12 @@ from blueprints.platform.forms import (
     TenantForm,
     currency_choices,
 )
+from blueprints.platform.override_forms import plan_choices
+from blueprints.platform.tenant_features import plan_change_form
 from services import currencies
 from services.activity_queries import recent_activity
 from services.errors import DomainError, NotFound
+from services.features import definitions, tenant_view
 from services.tenancy import domains as domain_service
 from services.tenancy import inspect
 from services.tenancy import tenants as tenant_service
@@ -71,9 +75,12 @@ def slug_check():
 def new_tenant():
     form = TenantForm()
     form.default_currency.choices = currency_choices(currencies.pricing_choices())
+    form.platform_plan.choices = plan_choices(tenant_view.plan_choices(None))
     error, created = None, None
     if form.validate_on_submit():
         try:
+            chosen = form.platform_plan.data
+            plan = definitions.find_plan(chosen) if chosen != NO_PLAN else None
             tenant, admin = tenant_service.create_tenant(
                 actor(),
                 slug=form.slug.data,
@@ -85,6 +92,7 @@ def new_tenant():
                 currency=form.default_currency.data,
                 admin_email=form.admin_email.data or None,
                 admin_name=form.admin_name.data or None,
+                platform_plan_id=plan.id if plan else None,
             )
             link = set_password_url(tenant, admin) if admin else None
             db.session.commit()
@@ -143,7 +151,14 @@ def edit_tenant(uuid):
             error = _form_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return make_response(
-        render_template("platform/tenant_edit.html", t=tenant, form=form, error=error), status
+        render_template(
+            "platform/tenant_edit.html",
+            t=tenant,
+            form=form,
+            error=error,
+            plan_form=plan_change_form(tenant),
+        ),
+        status,
     )
 
 

@@ -167,11 +167,11 @@ def row(tenant: Tenant, feature: Feature) -> FeatureRow:
     return _row(tenant, feature, *_parts(tenant)[1:])
 
 
-def plan_choices(tenant: Tenant) -> list[PlatformPlan]:
-    """Active plans, plus the tenant's current one even when inactive (it may keep it)."""
-    query = select(PlatformPlan).where(
-        or_(PlatformPlan.is_active, PlatformPlan.id == tenant.platform_plan_id)
-    )
+def plan_choices(tenant: Tenant | None) -> list[PlatformPlan]:
+    """Active plans, plus the tenant's current one even when inactive (it may keep it); for a
+    tenant being created (None), the active plans."""
+    current = tenant.platform_plan_id if tenant is not None else None
+    query = select(PlatformPlan).where(or_(PlatformPlan.is_active, PlatformPlan.id == current))
     return list(db.session.scalars(query.order_by(PlatformPlan.position, PlatformPlan.name)))
 
 

@@ -128,6 +128,7 @@ def create_tenant(
     if not 1 <= int(trial_days) <= 365:
         raise ValidationError("Trial length must be 1 to 365 days.", field="trial_days")
     _validate_settings(timezone, locale, currency)
+    _require_assignable_plan(platform_plan_id)
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise Conflict("This slug is taken.", field="slug")
     host = subdomain_host(slug, platform_domain())
@@ -161,6 +162,19 @@ def create_tenant(
             raise
     invalidation.register(db.session, "host", host=host)
     return tenant, admin
+
+
+def _require_assignable_plan(platform_plan_id: int | None) -> None:
+    from app.models.features import PlatformPlan
+
+    if platform_plan_id is None:
+        return
+    plan = db.session.get(PlatformPlan, platform_plan_id)
+    if plan is None or not plan.is_active:
+        raise ValidationError(
+            "Choose an active platform plan (an inactive one cannot be newly assigned).",
+            field="platform_plan",
+        )
 
 
 def update_tenant(actor: activity.Actor, tenant: Tenant, **changes) -> Tenant:

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Activity, ApiToken, Domain, Tenant, User
 from services import activity
-from services.features import definitions
+from services.features import definitions, grants
 from tests.functional.conftest import in_platform
 
 
@@ -90,3 +90,20 @@ def test_staff_password_link_and_api_tokens(app):
     with app.app_context():
         row = db.session.scalar(select(ApiToken))
         assert row.revoked_at is not None
+
+
+def test_tenants_create_on_a_platform_plan(app):
+    with in_platform(app):
+        plan = definitions.create_plan(activity.cli_actor(), slug="duo", name="Duo")
+        admin_limit = definitions.find_feature("admin_limit")
+        grants.set_grant(activity.cli_actor(), plan, admin_limit, "2")
+        plan_id = plan.id
+    args = ("--name", "Plan Press", "--admin-email", "o@planpress.example")
+    run(app, "tenants", "create", "--slug", "planpress", "--platform-plan", "duo", *args)
+    with app.app_context():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "planpress"))
+        assert tenant.platform_plan_id == plan_id
+    result = app.test_cli_runner().invoke(
+        args=["tenants", "create", "--slug", "nope-press", "--platform-plan", "nope", *args]
+    )
+    assert result.exit_code == 1 and "No platform plan 'nope'" in result.output

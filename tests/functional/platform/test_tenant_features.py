@@ -352,6 +352,14 @@ def test_plan_select_loads_the_preview(staff, tenant, plans):
     assert f'<option selected value="{plans[0].uuid}">Growth</option>' in html
 
 
+def test_the_tenant_edit_page_offers_the_plan_change_with_its_preview(staff, tenant, plans):
+    html = text(staff.get(f"/platform/tenants/{tenant.uuid}/edit"))
+    plan_section = html[html.index('id="platform-plan"') :]
+    assert "Now on <strong>Growth</strong>" in plan_section
+    assert f'hx-get="/platform/tenants/{tenant.uuid}/plan-preview"' in plan_section
+    assert f'action="/platform/tenants/{tenant.uuid}/plan"' in plan_section
+
+
 def test_no_row_is_written_twice_for_one_override(app, staff, tenant):
     data = {"value": "25", "reason": "Bigger catalogue for a while"}
     assert post(staff, url(tenant, "/issues_limit/override"), data).status_code == 200

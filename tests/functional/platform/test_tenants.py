@@ -11,7 +11,7 @@ from sqlalchemy import text as sql
 
 from app.extensions import db
 from app.models.tenancy import Tenant
-from services.features import definitions
+from services.features import definitions, grants
 from tests.factories import ACTOR
 from tests.functional.conftest import PLATFORM_HOST, in_platform, text
 
@@ -170,6 +170,36 @@ def test_first_admin_beyond_admin_limit_is_refused_on_its_field(staff, app):
     page = text(response)
     field = page[page.index('name="admin_email"') :]
     assert '<p class="error">Not included in your platform plan.</p>' in field
+    assert tenant_count(app) == 0
+
+
+def make_plan(app, slug: str, admin_limit: str, active: bool = True):
+    with in_platform(app):
+        plan = definitions.create_plan(ACTOR, slug=slug, name=slug.title())
+        grants.set_grant(ACTOR, plan, definitions.find_feature("admin_limit"), admin_limit)
+        if not active:
+            definitions.update_plan(ACTOR, plan, is_active=False)
+        return str(plan.uuid), plan.id
+
+
+def test_create_on_a_platform_plan_whose_limit_admits_the_first_admin(staff, app):
+    plan_uuid, plan_id = make_plan(app, "solo", "1")
+    page = text(staff.get("/platform/tenants/new"))
+    assert f'<option value="{plan_uuid}">Solo</option>' in page
+    response = new_tenant(
+        staff, status="active", platform_plan=plan_uuid, admin_email="o@n.example"
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "newco"))
+        assert tenant.platform_plan_id == plan_id
+
+
+def test_an_inactive_platform_plan_cannot_be_chosen(staff, app):
+    plan_uuid, _ = make_plan(app, "legacy", "5", active=False)
+    assert plan_uuid not in text(staff.get("/platform/tenants/new"))
+    response = new_tenant(staff, platform_plan=plan_uuid)
+    assert response.status_code == 422
     assert tenant_count(app) == 0
 
 
