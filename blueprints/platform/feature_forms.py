@@ -13,17 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from services.errors import DomainError
-
 KIND_CHOICES = [SelectChoice("boolean", "Boolean (on/off)"), SelectChoice("limit", "Limit (quota)")]
-
-
-def field_error(form, exc: DomainError) -> str:
-    """Put a service error under its field (when the form has it); returns the message."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    return exc.message
 
 
 class FeatureForm(FlaskForm):

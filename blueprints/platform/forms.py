@@ -17,6 +17,16 @@ STATUS_CHOICES = [SelectChoice("trial", "Trial"), SelectChoice("active", "Active
 REACTIVATE_CHOICES = [SelectChoice("active", "Active"), SelectChoice("trial", "Trial")]
 
 
+def field_error(form, exc, banner: bool = True) -> str | None:
+    """Put a service error under its field when the form has that field. Returns the text for
+    the form's banner: the message, or None when `banner` is off and a field took it."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is None:
+        return exc.message
+    field.errors = [*field.errors, exc.message]
+    return exc.message if banner else None
+
+
 def currency_choices(pairs) -> list[SelectChoice]:
     """The (code, label) pairs of services.currencies.pricing_choices() as form options."""
     return [SelectChoice(code, label) for code, label in pairs]

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast, varies
 from blueprints.access import actor, staff_required
 from blueprints.platform import bp
+from blueprints.platform.forms import field_error
 from blueprints.platform.switch_forms import CancelScheduleForm, ScheduleForm, ToggleForm
 from services.errors import Conflict, DomainError, NotFound
 from services.features import kill_switches as switch_service
@@ -38,11 +39,7 @@ def _refused(mode, name, form, exc: DomainError):
         form.expected_updated_at.data = switch.expected  # the retry goes against what is there now
         form.target.data = "off" if switch.db_enabled else "on"
         return _dialog(mode, switch, form, 409, exc.message)
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        return _dialog(mode, switch, form, 422, exc.message)
-    field.errors = [*field.errors, exc.message]
-    return _dialog(mode, switch, form, 422)
+    return _dialog(mode, switch, form, 422, field_error(form, exc, banner=False))
 
 
 def _changed(message):

@@ -7,8 +7,8 @@ from app.extensions import db
 from app.htmx import hx_location, is_htmx, render, toast, varies
 from blueprints.access import actor, staff_required, super_admin_required
 from blueprints.platform import bp
-from blueprints.platform.feature_forms import GrantForm, PlanForm, field_error
-from blueprints.platform.forms import PlainForm
+from blueprints.platform.feature_forms import GrantForm, PlanForm
+from blueprints.platform.forms import PlainForm, field_error
 from services.errors import DomainError, NotFound
 from services.features import catalog_queries, definitions, grants
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast
 from blueprints.access import actor, staff_required
 from blueprints.platform import bp
-from blueprints.platform.forms import NO_PLAN, PlainForm
+from blueprints.platform.forms import NO_PLAN, PlainForm, field_error
 from blueprints.platform.override_forms import (
     OverrideForm,
     PlanChangeForm,
@@ -69,15 +69,6 @@ def _respond(tenant, fragment: str, status: int = 200, **context):
     return render(PAGE, fragment, status, t=tenant, plain_form=PlainForm(), **context)
 
 
-def _field_error(form, exc: DomainError) -> str | None:
-    """Put a service error on its field; returns the message when no field takes it."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        return exc.message
-    field.errors = [*field.errors, exc.message]
-    return None
-
-
 def _saved(tenant, message: str):
     """After a change: the refreshed table (which also closes the dialog) and a toast."""
     if not is_partial():
@@ -111,7 +102,7 @@ def set_override(uuid, slug):
             return _saved(tenant, f"Override of {feature.name} saved.")
         except DomainError as exc:
             db.session.rollback()
-            error = _field_error(form, exc)
+            error = field_error(form, exc, banner=False)
     status = 422 if request.method == "POST" else 200
     return _respond(tenant, DIALOG, status, dialog="set", row=row, form=form, error=error)
 
@@ -130,7 +121,7 @@ def remove_override(uuid, slug):
             return _saved(tenant, f"Override of {feature.name} removed.")
         except DomainError as exc:
             db.session.rollback()
-            error = _field_error(form, exc)
+            error = field_error(form, exc, banner=False)
     status = 422 if request.method == "POST" else 200
     return _respond(tenant, DIALOG, status, dialog="remove", row=row, form=form, error=error)
 
@@ -178,5 +169,5 @@ def change_plan(uuid):
             return toast(hx_location(target), message, "success")
         except DomainError as exc:
             db.session.rollback()
-            error = _field_error(form, exc)
+            error = field_error(form, exc, banner=False)
     return _respond(tenant, PLAN, 422, plan_form=form, plan_error=error)

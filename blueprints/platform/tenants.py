@@ -19,6 +19,7 @@ from blueprints.platform.forms import (
     TenantEditForm,
     TenantForm,
     currency_choices,
+    field_error,
 )
 from blueprints.platform.override_forms import plan_choices
 from blueprints.platform.tenant_features import plan_change_form
@@ -36,15 +37,6 @@ def _tenant(uuid):
         return tenant_service.get_by_uuid(uuid)
     except NotFound:
         abort(404)
-
-
-def _form_error(form, exc: DomainError):
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = (
-            [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
-        )
-    return exc.message
 
 
 def _aware(value):
@@ -100,7 +92,7 @@ def new_tenant():
             return render_template("platform/tenant_created.html", **created)
         except DomainError as exc:
             db.session.rollback()
-            error = _form_error(form, exc)
+            error = field_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return render(
         "platform/tenant_new.html", "platform/_tenant_form.html", status, form=form, error=error
@@ -148,7 +140,7 @@ def edit_tenant(uuid):
             return hx_location(url_for("platform.tenant_detail", uuid=tenant.uuid))
         except DomainError as exc:
             db.session.rollback()
-            error = _form_error(form, exc)
+            error = field_error(form, exc)
     status = 422 if request.method == "POST" else 200
     return make_response(
         render_template(
