@@ -124,14 +124,35 @@ def resolve_request(environ, platform_domain: str) -> Outcome:
     return outcome
 
 
+def _tenant_outcome(tenant: TenantContext, host: str) -> Outcome:
+    """One Outcome per cached tenant and host: it never changes while the tenant's cached
+    payload lives (a change replaces the payload, and this memo goes with it)."""
+    memo = tenant.extra.get("outcomes")
+    if memo is None:
+        memo = tenant.extra["outcomes"] = {}
+    found = memo.get(host)
+    if found is None:
+        found = memo[host] = Outcome("tenant", host, tenant)
+    return found
+
+
 def outcome() -> Outcome:
     return request.environ.get("tenancy.outcome") or Outcome("skip")
 
 
+def _mark_modified(session) -> None:
+    session.modified = True
+
+
 class TenantSession(SecureCookieSession):
-    """A cookie session that remembers which cookie, and which `_tid`, it belongs to."""
+    """A cookie session that remembers which cookie, and which `_tid`, it belongs to. The
+    update callback is one shared function rather than a closure built for every request."""
 
     owner: tuple[str, int] | None = None
+    on_update = staticmethod(_mark_modified)
+
+    def __init__(self, initial=None):
+        dict.__init__(self, initial or ())
 
 
 class TenantSessionInterface(SecureCookieSessionInterface):
