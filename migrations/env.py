@@ -45,6 +45,23 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out what exists on one backend only: SQLite's FTS5 search table (and the shadow
+    tables FTS5 keeps) and indexes the models declare for PostgreSQL alone."""
+    if type_ == "table" and name and name.startswith("catalog_fts"):
+        return False
+    if type_ == "index" and not reflected:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        dialect = get_engine().dialect.name
+        if ddl_if is not None and ddl_if.dialect and dialect not in _as_tuple(ddl_if.dialect):
+            return False
+    return True
+
+
+def _as_tuple(value):
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -90,6 +107,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -2,6 +2,17 @@
 
 from app.models.activity import Activity
 from app.models.base import Base, TenantOrPlatformScoped, TenantScoped
+from app.models.catalog import (
+    BisacSubject,
+    Contributor,
+    Publication,
+    PublicationBisac,
+    PublicationContributor,
+    PublicationPrice,
+    PublicationTerm,
+    Taxonomy,
+    TaxonomyTerm,
+)
 from app.models.features import (
     ConfigVersion,
     Feature,
@@ -12,16 +23,28 @@ from app.models.features import (
     PlatformPlanFeature,
     TenantFeature,
 )
-from app.models.gateways import Currency
+from app.models.gateways import Currency, PaymentSettings
 from app.models.jobs import JobRun
+from app.models.storefront import (
+    CatalogEntry,
+    Notification,
+    PublicationShare,
+    PublicationStat,
+    StorefrontSettings,
+    StorefrontShelf,
+    StorefrontShelfItem,
+)
 from app.models.tenancy import ApiToken, CacheInvalidation, Domain, Tenant, User
 
 __all__ = [
     "Activity",
     "ApiToken",
     "Base",
+    "BisacSubject",
     "CacheInvalidation",
+    "CatalogEntry",
     "ConfigVersion",
+    "Contributor",
     "Currency",
     "Domain",
     "Feature",
@@ -29,8 +52,22 @@ __all__ = [
     "KillSwitch",
     "KillSwitchEvent",
     "KillSwitchSchedule",
+    "Notification",
+    "PaymentSettings",
     "PlatformPlan",
     "PlatformPlanFeature",
+    "Publication",
+    "PublicationBisac",
+    "PublicationContributor",
+    "PublicationPrice",
+    "PublicationShare",
+    "PublicationStat",
+    "PublicationTerm",
+    "StorefrontSettings",
+    "StorefrontShelf",
+    "StorefrontShelfItem",
+    "Taxonomy",
+    "TaxonomyTerm",
     "Tenant",
     "TenantFeature",
     "TenantOrPlatformScoped",
