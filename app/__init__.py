@@ -90,8 +90,10 @@ def register_tenancy(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from blueprints import register_all
+    from blueprints.media import bp as media_bp
 
     register_all(app)
+    app.register_blueprint(media_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

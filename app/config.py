@@ -82,6 +82,8 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
         "TELESCOPE_ENABLED": _bool(_env("TELESCOPE_ENABLED"), False),
         "CRAWLER_BYPASS_SECRET": _env("CRAWLER_BYPASS_SECRET"),
         "STORAGE_URL": _env("STORAGE_URL", f"file://{instance / 'storage'}"),
+        "S3_ENDPOINT_URL": _env("S3_ENDPOINT_URL"),
+        "PUBLICATION_MAX_UPLOAD_MB": int(_env("PUBLICATION_MAX_UPLOAD_MB", "512")),
         "STRIPE_API_BASE": _env("STRIPE_API_BASE", "https://api.stripe.com"),
         "MERCADOPAGO_API_BASE": _env("MERCADOPAGO_API_BASE", "https://api.mercadopago.com"),
         "PAYU_API_BASE": _env("PAYU_API_BASE", "https://api.payulatam.com"),
@@ -134,6 +136,9 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
     if "SESSION_COOKIE_SECURE" not in overrides:
         # Under https every cookie is Secure (spec 10 §9.3), whichever way the scheme was set.
         cfg["SESSION_COOKIE_SECURE"] = cfg["PREFERRED_URL_SCHEME"] == "https"
+    if "MAX_CONTENT_LENGTH" not in overrides:
+        # Flask answers 413 above the upload limit; 1 MiB more for the form's other fields.
+        cfg["MAX_CONTENT_LENGTH"] = (int(cfg["PUBLICATION_MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     if "DATABASE_URL" in overrides:
         cfg["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
     return cfg

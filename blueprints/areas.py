@@ -18,7 +18,12 @@ DASHBOARD_AREAS = (
     Area("bulk-assignments", "Bulk assignments", None, "Give plans to many readers from a CSV."),
     Area("plans", "Plans", None, "The plans you sell: recurring, prepaid and external."),
     Area("coupons", "Coupons", None, "Discount codes and their limits."),
-    Area("publications", "Publications", None, "Your catalogue, uploads and processing."),
+    Area(
+        "publications",
+        "Publications",
+        "dashboard.publications",
+        "Your catalogue, uploads and processing.",
+    ),
     Area("shipping-notes", "Shipping notes", None, "Physical deliveries and carriers."),
     Area("analytics", "Analytics", None, "Who reads what, and for how long."),
     Area("settings/payments", "Payment settings", None, "Stripe, MercadoPago, PayU and Yuno."),

@@ -4,7 +4,9 @@ from babel.numbers import get_currency_name, get_currency_precision
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models.gateways import Currency
+from app.models.gateways import Currency, PaymentSettings
+from app.models.tenancy import Tenant
+from services.tenancy.scoping import SKIP_OPTION
 
 SEED = ("ARS", "USD", "MXN", "COP", "PEN", "CLP", "UYU", "BRL", "EUR", "GBP")
 DISABLED = ("BRL",)
@@ -35,3 +37,18 @@ def pricing_choices() -> list[tuple[str, str]]:
         select(Currency).where(Currency.enabled_for_pricing).order_by(Currency.code)
     )
     return [(c.code, f"{c.code} — {c.name}") for c in rows]
+
+
+def tenant_currencies(tenant_id: int) -> list[str]:
+    """The currencies the tenant prices in: its payment settings' list, else its default
+    currency (spec 40 §2.8). The query names its tenant and skips the automatic scope so it
+    also answers from the platform context."""
+    settings = db.session.scalar(
+        select(PaymentSettings)
+        .where(PaymentSettings.tenant_id == tenant_id)
+        .execution_options(**{SKIP_OPTION: True})
+    )
+    if settings is not None and settings.currencies:
+        return [str(code).upper() for code in settings.currencies]
+    default = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id))
+    return [default] if default else []

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.features import Feature, PlatformPlan, TenantFeature
 from app.models.tenancy import Tenant, User
-from services import activity, currencies, users
+from services import activity, currencies, seed_catalog, users
 from services.features import definitions, grants, overrides, versions
 from services.tenancy import tenants as tenant_service
 from services.tenancy.context import tenant_scope
@@ -172,6 +172,9 @@ def seed_demo() -> list[str]:
         # Before the people: a new admin counts toward the plan's admin_limit.
         _platform_plan(actor, tenant, plans)
         _people(actor, tenant)
+    catalogued = [seed_catalog.seed_tenant(actor, tenant.id) for tenant in created]
+    if catalogued[0] and catalogued[1]:
+        seed_catalog.link_tenants(actor, created[0], created[1])
     lines = [f"platform  {SUPER_ADMIN} (super admin), {STAFF}"]
     plan_slugs = {plan.id: slug for slug, plan in plans.items()}
     for tenant in created:

@@ -2,6 +2,7 @@
 
 from celery.schedules import crontab
 
+from workers.tasks.catalog import RELEASE_SCHEDULED
 from workers.tasks.names import (
     APPLY_SWITCH_SCHEDULES,
     END_TRIALS,
@@ -16,6 +17,8 @@ def beat_schedule(config) -> dict:
         # Scheduled switch changes are due within 15 s of their time (spec 20 §6.4).
         "features-apply-switch-schedules": {"task": APPLY_SWITCH_SCHEDULES, "schedule": 15.0},
         "features-expire-overrides": {"task": EXPIRE_OVERRIDES, "schedule": crontab(minute="*/5")},
+        # Scheduled publications appear within a minute of their time (spec 70 §11 item 13).
+        "catalog-release-scheduled": {"task": RELEASE_SCHEDULED, "schedule": crontab()},
     }
     if not config.get("REDIS_URL"):
         # The table bus exists only without Redis; its rows are pruned hourly.

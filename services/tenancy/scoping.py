@@ -12,6 +12,7 @@ from services.errors import CrossTenantWrite, NoTenantContext
 from services.tenancy.context import Scope, _switch_hooks, current_scope
 
 SKIP_OPTION = "skip_tenant_scope"
+_UNKNOWN = object()
 
 
 def _owned(mappers) -> tuple[bool, bool]:
@@ -80,8 +81,26 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
                 raise CrossTenantWrite(f"tenant_id of {type(obj).__name__} is immutable")
 
 
+def _visible(obj, scope: Scope) -> bool:
+    """Whether a loaded row may be handed out in `scope` (the same rule as _filter). Reads the
+    loaded value only: a row expired by a rollback cannot be checked without a query, so it
+    counts as not visible."""
+    if scope.bypass:
+        return True
+    if not isinstance(obj, TenantScoped | TenantOrPlatformScoped):
+        return True
+    tenant_id = inspect(obj).dict.get("tenant_id", _UNKNOWN)
+    if tenant_id is _UNKNOWN:
+        return False
+    if isinstance(obj, TenantScoped) or scope.kind == "tenant":
+        return scope.tenant is not None and tenant_id == scope.tenant.id
+    return scope.kind == "platform" and tenant_id is None
+
+
 def _switch(old: Scope, new: Scope) -> None:
-    """Flush and empty the identity map, so no row of one scope is handed to another."""
+    """Flush, then drop from the identity map every row the new scope may not see, so no row
+    of one scope is handed to another. Rows the new scope sees stay attached: entering a
+    platform_scope for one read must not detach the signed-in user or the caller's objects."""
     if not has_app_context():
         return  # no application context: nothing is loaded anywhere
     session = db.session
@@ -89,7 +108,10 @@ def _switch(old: Scope, new: Scope) -> None:
         return
     session = session()
     session.flush()
-    session.expunge_all()
+    for obj in list(session.identity_map.values()):
+        # An expunge cascades along relationships, so a later row may already be gone.
+        if not _visible(obj, new) and obj in session:
+            session.expunge(obj)
 
 
 def install() -> None:

@@ -6,7 +6,8 @@ would be copied into every later app (tests build several).
 
 
 def register_all(celery) -> None:
-    from workers.tasks import features, tenancy
+    from workers.tasks import catalog, features, tenancy
 
     tenancy.register(celery)
     features.register(celery)
+    catalog.register(celery)

@@ -1,0 +1,1 @@
+"""Reference data embedded in the code: small lists the product validates against."""
