@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Response, make_response, render_template, request
+
+# Sent by the GET an HX-Location navigation makes: it swaps the whole body, so it wants the
+# page even though htmx marks it as an HTMX request (and, unlike hx-boost, not as boosted).
+FULL_PAGE_HEADER = "X-Full-Page"
 
 
 def is_partial() -> bool:
@@ -11,6 +17,7 @@ def is_partial() -> bool:
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-Boosted") != "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
+        and request.headers.get(FULL_PAGE_HEADER) != "true"
     )
 
 
@@ -37,24 +44,25 @@ def hx_redirect(url: str, status: int = 200) -> Response:
 
 
 def hx_location(url: str) -> Response:
-    """An HTMX-driven navigation that swaps the body (boosted), or a 303 for plain requests."""
-    return _navigate("HX-Location", url, 200)
+    """An HTMX-driven navigation that swaps the body with the page at `url` (its GET carries
+    FULL_PAGE_HEADER, so render() answers the page, not a fragment), or a 303 for plain
+    requests."""
+    spec = {"path": url, "target": "body", "headers": {FULL_PAGE_HEADER: "true"}}
+    return _navigate("HX-Location", url, 200, json.dumps(spec))
 
 
-def _navigate(header: str, url: str, status: int) -> Response:
+def _navigate(header: str, url: str, status: int, value: str | None = None) -> Response:
     from flask import redirect
 
     if is_htmx():
         response = make_response("", status)
-        response.headers[header] = url
+        response.headers[header] = value or url
     else:
         response = redirect(url, 303)
     return varies(response)
 
 
 def toast(response: Response, message: str, level: str = "info") -> Response:
-    import json
-
     response.headers["HX-Trigger"] = json.dumps({"toast": {"message": message, "level": level}})
     return response
 

@@ -12,6 +12,13 @@ from app.extensions import db
 from services.errors import Conflict
 
 PAGE_SIZE = 50
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (use with escape=LIKE_ESCAPE): a typed % or _
+    matches itself, not any run or any character."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def insert_or_conflict(*rows, message: str, field: str | None = None) -> None:

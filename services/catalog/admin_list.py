@@ -15,7 +15,7 @@ from app.models.storefront import CatalogEntry, PublicationShare
 from app.models.tenancy import Tenant
 from services.catalog.prices import prices_for
 from services.catalog.scope import catalog_reads
-from services.rows import Page
+from services.rows import LIKE_ESCAPE, Page, escape_like
 
 PER_PAGE = 25
 SOURCES = ("owned", "shared", "marketplace")
@@ -116,7 +116,7 @@ def _filtered(tenant_id: int, query: ListQuery):
     stmt = _base(tenant_id)
     text = query.q.strip()
     if text:
-        stmt = stmt.where(Publication.title.ilike(f"%{_escape(text)}%", escape="\\"))
+        stmt = stmt.where(Publication.title.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE))
     if query.status:
         stmt = stmt.where(Publication.status == query.status)
     if query.file_type:
@@ -131,10 +131,6 @@ def _filtered(tenant_id: int, query: ListQuery):
         )
         stmt = stmt.where(tagged)
     return stmt
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_catalog(tenant_id: int, query: ListQuery) -> Page:

@@ -14,6 +14,7 @@ from services import activity
 from services.activity import Actor
 from services.catalog.publications import after_change
 from services.errors import NotFound, ValidationError
+from services.rows import LIKE_ESCAPE, escape_like
 
 CODE = re.compile(r"[A-Z]{3}[0-9]{6}")
 MAX_CODES = 3
@@ -97,13 +98,13 @@ def search_subjects(prefix_or_text: str, limit: int = 10) -> list[tuple[str, str
     text = (prefix_or_text or "").strip()[:100]
     if not text:
         return []
-    escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    escaped = escape_like(text)
     query = (
         select(BisacSubject.code, BisacSubject.heading)
         .where(
             or_(
-                BisacSubject.code.like(escaped.upper() + "%", escape="\\"),
-                func.lower(BisacSubject.heading).like(f"%{escaped.lower()}%", escape="\\"),
+                BisacSubject.code.like(escaped.upper() + "%", escape=LIKE_ESCAPE),
+                func.lower(BisacSubject.heading).like(f"%{escaped.lower()}%", escape=LIKE_ESCAPE),
             )
         )
         .order_by(BisacSubject.code)

@@ -12,6 +12,7 @@ from services.activity import Actor
 from services.catalog.publications import after_change
 from services.catalog.sanitize import clean_line
 from services.errors import NotFound, ValidationError
+from services.rows import LIKE_ESCAPE, escape_like
 
 MAX_CREDITS = 50
 
@@ -111,12 +112,12 @@ def suggest(tenant_id: int, prefix: str, limit: int = 10) -> list[str]:
     text = (prefix or "").strip().lower()
     if not text:
         return []
-    pattern = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    pattern = escape_like(text) + "%"
     query = (
         select(Contributor.name)
         .where(
             Contributor.tenant_id == tenant_id,
-            func.lower(Contributor.name).like(pattern, escape="\\"),
+            func.lower(Contributor.name).like(pattern, escape=LIKE_ESCAPE),
         )
         .order_by(Contributor.sort_name)
         .limit(limit)

@@ -20,7 +20,7 @@ from services.catalog import versions
 from services.catalog.entries import as_uuid, reindex_after_commit, remove_entries
 from services.catalog.scope import catalog_reads
 from services.errors import Conflict, NotFound
-from services.rows import Page, paginate
+from services.rows import LIKE_ESCAPE, Page, escape_like, paginate
 
 
 def _listed(tenant_id: int, now: datetime) -> list:
@@ -128,12 +128,11 @@ def marketplace_listing(tenant_id: int, q: str = "", page: int = 1) -> Page:
     )
     words = (q or "").strip()[:100]
     if words:
-        pattern = "%" + words.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        pattern += "%"
+        pattern = f"%{escape_like(words.lower())}%"
         query = query.where(
             or_(
-                func.lower(Publication.title).like(pattern, escape="\\"),
-                func.lower(Tenant.name).like(pattern, escape="\\"),
+                func.lower(Publication.title).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(Tenant.name).like(pattern, escape=LIKE_ESCAPE),
             )
         )
     with catalog_reads("catalog: the marketplace listing"):

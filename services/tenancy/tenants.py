@@ -17,7 +17,7 @@ from app.models.tenancy import Domain, Tenant, User
 from services import activity
 from services.errors import Conflict, InvalidState, NotFound, QuotaExceeded, ValidationError
 from services.reasons import require_reason
-from services.rows import Page, insert_or_conflict, paginate
+from services.rows import LIKE_ESCAPE, Page, escape_like, insert_or_conflict, paginate
 from services.settings import platform_domain
 from services.tenancy import invalidation
 from services.tenancy.hosts import slug_problem, subdomain_host
@@ -82,10 +82,14 @@ def list_tenants(search: str = "", status: str = "", page: int = 1) -> Page:
         query = query.where(Tenant.status == status)
     term = (search or "").strip().lower()
     if term:
-        like = f"%{term.replace('%', '').replace('_', '')}%"
-        hosts = select(Domain.tenant_id).where(Domain.host.like(like))
+        like = f"%{escape_like(term)}%"
+        hosts = select(Domain.tenant_id).where(Domain.host.like(like, escape=LIKE_ESCAPE))
         query = query.where(
-            or_(func.lower(Tenant.name).like(like), Tenant.slug.like(like), Tenant.id.in_(hosts))
+            or_(
+                func.lower(Tenant.name).like(like, escape=LIKE_ESCAPE),
+                Tenant.slug.like(like, escape=LIKE_ESCAPE),
+                Tenant.id.in_(hosts),
+            )
         )
     return paginate(query, (Tenant.created_at.desc(), Tenant.id.desc()), page)
 

@@ -14,6 +14,7 @@ from app.models.features import ConfigVersion, Feature
 from services.features import definitions, grants, overrides
 from tests.factories import ACTOR
 from tests.functional.conftest import PLATFORM_HOST, host_of, in_platform, text
+from tests.support.htmx import location_path
 
 HTMX = {"HX-Request": "true"}
 
@@ -164,7 +165,7 @@ def test_super_admin_creates_a_feature_with_one_activity_row(app, root):
     versions, before = config_versions(app), activity_count(app)
     response = send(root, "POST", "/platform/features/new", feature_form(), htmx=True)
     assert response.status_code == 200
-    assert response.headers["HX-Location"] == "/platform/features"
+    assert location_path(response) == "/platform/features"
     assert "created" in response.headers["HX-Trigger"]
     feature = stored(app, "pilot_toggle")
     assert (feature.name, feature.kind, feature.deprecating) == ("Pilot toggle", "boolean", False)
@@ -231,7 +232,7 @@ def test_edit_writes_the_changed_fields_only(app, root):
     assert page.status_code == 200 and 'value="Pilot"' in text(page)
     fields = feature_form(name="Pilot, renamed", description="")
     response = send(root, "POST", "/platform/features/pilot_toggle/edit", fields, htmx=True)
-    assert response.status_code == 200 and response.headers["HX-Location"] == "/platform/features"
+    assert response.status_code == 200 and location_path(response) == "/platform/features"
     assert stored(app, "pilot_toggle").name == "Pilot, renamed"
     (row,) = activity_rows(app, "feature.updated")
     assert row.before == {"name": "Pilot"} and row.after == {"name": "Pilot, renamed"}
@@ -308,7 +309,7 @@ def test_unreferenced_custom_feature_is_deleted_after_confirming(app, root):
     page = text(root.get("/platform/features/pilot_toggle/delete"))
     assert "Delete feature</button>" in page and "for good?" in page
     response = send(root, "POST", "/platform/features/pilot_toggle/delete", htmx=True)
-    assert response.status_code == 200 and response.headers["HX-Location"] == "/platform/features"
+    assert response.status_code == 200 and location_path(response) == "/platform/features"
     assert stored(app, "pilot_toggle") is None
     assert activity_count(app) == before + 1
     (row,) = activity_rows(app, "feature.deleted")

@@ -4,6 +4,7 @@ errors with nothing stored (spec 70 §6, §11 items 2 and 27)."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from app.models.storefront import CatalogEntry
 from services.tenancy.context import tenant_scope
 from tests.functional.conftest import text
 from tests.functional.dashboard.publications.conftest import HTMX, set_limit, stored_files
+from tests.support.htmx import location_path
 
 URL = "/dashboard/publications/new"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << >> endobj\n" + b"0" * 200
@@ -76,8 +78,15 @@ def test_htmx_upload_answers_hx_location_and_empty_title_comes_from_the_file_nam
     response = upload(admin, filename="The_Night_Sky.pdf", title="", headers=HTMX)
     assert response.status_code == 200
     [publication] = owned(app, alpha)
-    assert response.headers["HX-Location"] == f"/dashboard/publications/{publication.uuid}"
+    assert location_path(response) == f"/dashboard/publications/{publication.uuid}"
     assert publication.title == "The Night Sky"
+    # The GET htmx makes for HX-Location swaps the whole body: it must get the page.
+    spec = json.loads(response.headers["HX-Location"])
+    assert spec["target"] == "body"
+    landed = admin.get(spec["path"], headers={**HTMX, **spec["headers"]})
+    assert "<html" in text(landed) and "Uploaded — waiting for processing" in text(landed)
+    fragment = admin.get(spec["path"], headers=HTMX)
+    assert "<html" not in text(fragment)
 
 
 def test_wrong_magic_bytes_are_a_clear_form_error_and_nothing_is_stored(
