@@ -141,4 +141,13 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
         cfg["MAX_CONTENT_LENGTH"] = (int(cfg["PUBLICATION_MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
     if "DATABASE_URL" in overrides:
         cfg["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
+    if str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        # JIT spends ~0.5 s compiling plans whose estimates run high, for queries that then
+        # take milliseconds; and random_page_cost 1.1 (for SSDs and a cached working set,
+        # instead of 4 for spinning disks) lets the planner prefer the GIN and key indexes
+        # over scanning a large catalogue (benchmarks/storefront.py measures both).
+        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect = {"options": "-c jit=off -c random_page_cost=1.1"}
+        options["connect_args"] = {**connect, **options.get("connect_args", {})}
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     return cfg

@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-import re
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
@@ -57,7 +55,7 @@ FORMS = ("Notes on", "A Field Guide to", "The Book of", "Essays on", "A Short Hi
 VOCABULARY = (
     "the of and a to in is for with that on this book by from story new its as an world life "
     "reader guide history through family years city time first readers edition author also "
-    "garden between after how people century war love home work art science young series "
+    "between after how people century war love home work art science young series "
     "water light land stories most practical country journey small house women children "
     "essential illustrated complete modern classic volume chapters revised introduction maps "
     "glossary notes examples exercises recipes photographs interviews letters archive records "
@@ -67,7 +65,8 @@ VOCABULARY = (
     "learning research data method theory practice design engineering medicine health body "
     "mind food wine bread coffee tea travel maps road rail sea air sky stars moon sun winter "
     "summer spring autumn night morning evening north south east west generous careful warm "
-    "sharp funny tender brutal quiet bold honest strange beautiful vivid clear rigorous lively"
+    "sharp funny tender brutal quiet bold honest strange beautiful vivid garden clear rigorous "
+    "lively"
 ).split()
 WEIGHTS = [1 / (rank + 1) ** 0.9 for rank in range(len(VOCABULARY))]
 DAY = 24 * 3600
@@ -88,15 +87,6 @@ COLUMNS = {
     ),
     "bench_descriptions": ("publication_id", "description"),
 }  # fmt: skip
-
-
-@dataclass
-class Catalogue:
-    """What was generated, kept for the checks and the URLs the benchmark asks for."""
-
-    publications: int = 0
-    descriptions: dict[int, str] = field(default_factory=dict)  # a sample: id -> plain text
-    term_slugs: list[str] = field(default_factory=list)
 
 
 def _weighted(rng: random.Random, pairs):
@@ -128,18 +118,13 @@ class _Copier:
     def __init__(self, raw_connection):
         self.cursor = raw_connection.cursor()
 
-    def copy(self, table: str, columns: tuple[str, ...], rows) -> int:
+    def copy(self, table: str, columns: tuple[str, ...], rows) -> None:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        count = 0
-        for row in rows:
-            writer.writerow(row)  # None -> empty unquoted field: NULL in CSV COPY
-            count += 1
+        csv.writer(buffer).writerows(rows)  # None -> empty unquoted field: NULL in CSV COPY
         buffer.seek(0)
         self.cursor.copy_expert(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
         )
-        return count
 
     def next_id(self, table: str) -> int:
         self.cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
@@ -198,11 +183,12 @@ class _Rows:
         return blurb
 
 
-def load_catalogue(engine, tenant_id: int, terms: list[tuple[int, str]], count: int) -> Catalogue:
+def load_catalogue(engine, tenant_id: int, terms: list[tuple[int, str]], count: int) -> dict:
     """Contributors, publications, entries, credits, terms, prices and sales stats, by COPY in
-    one transaction. `terms` are the taxonomy's (id, slug)."""
+    one transaction (`terms`: the taxonomy's (id, slug)). Returns a sample of the descriptions'
+    plain text by publication id, for check_search_vectors."""
     rng = random.Random(SEED)
-    result = Catalogue(publications=count, term_slugs=[slug for _, slug in terms])
+    sample: dict[int, str] = {}
     raw = engine.raw_connection()
     try:
         copier = _Copier(raw)
@@ -219,7 +205,7 @@ def load_catalogue(engine, tenant_id: int, terms: list[tuple[int, str]], count: 
         for pid in range(first, first + count):
             blurb = rows.add(pid, contributor_ids)
             if (pid - first) % 500 == 0:
-                result.descriptions[pid] = blurb
+                sample[pid] = blurb
         # An unlogged scratch table for the bulk reindex: each description's readable text.
         copier.cursor.execute(
             "CREATE UNLOGGED TABLE bench_descriptions (publication_id bigint PRIMARY KEY,"
@@ -232,64 +218,7 @@ def load_catalogue(engine, tenant_id: int, terms: list[tuple[int, str]], count: 
         raw.commit()
     finally:
         raw.close()
-    return result
-
-
-def _set_expression(statement, column: str, binds: dict[str, str]) -> str:
-    """The right-hand side of `SET column = ...` of a search_index statement, with its bind
-    parameters replaced by column references of the bulk UPDATE."""
-    sql = statement.text
-    _, found, rest = sql.partition(f"SET {column} =")
-    expression, where, _ = rest.rpartition(" WHERE id = :id")
-    if not found or not where:
-        raise RuntimeError(f"search_index changed shape: {sql!r}")
-    for name, replacement in binds.items():
-        expression = expression.replace(f":{name})", f"{replacement})")
-    if re.search(r":[a-z_]+", expression):
-        raise RuntimeError(f"unbound parameters left in {expression!r}")
-    return expression
-
-
-def fill_search_vectors(engine) -> None:
-    """Every publication's search_vector and every entry's terms_vector in one UPDATE each,
-    with the expressions of services/inventory/search_index.py (contributor names in credit
-    order, term names in term order, the description's text as html_text gives it)."""
-    from services.inventory.search_index import PG_ENTRY, PG_PUBLICATION
-
-    publication = _set_expression(
-        PG_PUBLICATION,
-        "search_vector",
-        {"title": "p.title", "contributors": "s.contributors", "description": "s.description"},
-    )
-    entry = _set_expression(PG_ENTRY, "terms_vector", {"terms": "s.terms"})
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                f"UPDATE publications p SET search_vector = {publication}"
-                " FROM (SELECT d.publication_id AS id, d.description,"
-                "   coalesce(string_agg(c.name, ' ' ORDER BY pc.position, pc.role), '')"
-                "     AS contributors"
-                "   FROM bench_descriptions d"
-                "   LEFT JOIN publication_contributors pc ON pc.publication_id = d.publication_id"
-                "   LEFT JOIN contributors c ON c.id = pc.contributor_id"
-                "   GROUP BY d.publication_id, d.description) s"
-                " WHERE s.id = p.id"
-            )
-        )
-        conn.execute(
-            text(
-                f"UPDATE catalog_entries e SET terms_vector = {entry}"
-                " FROM (SELECT e2.id,"
-                "   coalesce(string_agg(t.name, ' ' ORDER BY t.position, t.name), '') AS terms"
-                "   FROM catalog_entries e2"
-                "   LEFT JOIN publication_terms pt ON pt.publication_id = e2.publication_id"
-                "     AND pt.tenant_id = e2.tenant_id"
-                "   LEFT JOIN taxonomy_terms t ON t.id = pt.term_id"
-                "   GROUP BY e2.id) s"
-                " WHERE s.id = e.id"
-            )
-        )
-        conn.execute(text("DROP TABLE bench_descriptions"))
+    return sample
 
 
 def vacuum_analyze(engine) -> None:
@@ -365,32 +294,3 @@ def create_tenant(app) -> tuple[int, list[tuple[int, str]]]:
             context.reset_scope(token)
             db.session.remove()
     return tenant_id, [(term_id, slug) for slug, term_id in made.items()]
-
-
-def check_search_vectors(app, catalogue: Catalogue) -> int:
-    """Recompute a sample with search_index.reindex_publication and compare with the bulk
-    values (rolled back); raises on a difference. Returns how many were compared."""
-    from app.extensions import db
-    from services.inventory.search_index import html_text, reindex_publication
-    from services.tenancy import context
-
-    read = text(
-        "SELECT p.search_vector::text, e.terms_vector::text FROM publications p"
-        " JOIN catalog_entries e ON e.publication_id = p.id WHERE p.id = :id"
-    )
-    with app.app_context():
-        token = context.enter_platform()
-        try:
-            for pid, description in catalogue.descriptions.items():
-                if html_text(f"<p>{description}</p>") != description:
-                    raise RuntimeError(f"publication {pid}: html_text differs from the bulk text")
-                bulk = tuple(db.session.execute(read, {"id": pid}).one())
-                reindex_publication(pid)
-                again = tuple(db.session.execute(read, {"id": pid}).one())
-                if bulk != again:
-                    raise RuntimeError(f"publication {pid}: bulk {bulk!r} != service {again!r}")
-        finally:
-            db.session.rollback()
-            context.reset_scope(token)
-            db.session.remove()
-    return len(catalogue.descriptions)

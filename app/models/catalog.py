@@ -61,6 +61,13 @@ class Publication(UuidMixin, TimestampMixin, TenantScoped, Base):
         Index("ix_publications_listing", "tenant_id", "deleted_at", "published_at"),
         Index("ix_publications_tenant_status", "tenant_id", "status"),
         Index("ix_publications_edition", "tenant_id", "edition_prefix", "edition_date"),
+        # Newest first across a large catalogue reads this instead of sorting every match.
+        Index(
+            "ix_publications_newest",
+            text("published_at DESC NULLS LAST"),
+            text("id DESC"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ).ddl_if(dialect="postgresql"),
         Index(
             "ix_publications_search_vector",
             "search_vector",

@@ -48,6 +48,9 @@ class CatalogEntry(TenantScoped, Base):
         Index("ix_catalog_entries_terms_vector", "terms_vector", postgresql_using="gin").ddl_if(
             dialect="postgresql"
         ),
+        Index("ix_catalog_entries_search_vector", "search_vector", postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -58,6 +61,8 @@ class CatalogEntry(TenantScoped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     is_featured: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     terms_vector: Mapped[str | None] = mapped_column(SearchVector, nullable=True, deferred=True)
+    # The publication's search_vector joined with terms_vector (search with terms matches it).
+    search_vector: Mapped[str | None] = mapped_column(SearchVector, nullable=True, deferred=True)
     added_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), nullable=False, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
     )

@@ -7,38 +7,46 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, false, or_, select
 
+from app.extensions import db
 from app.models.catalog import Publication, PublicationTerm, Taxonomy, TaxonomyTerm
 from services.catalog import access
 from services.inventory.options import StorefrontOptions
 
 
-def _collection_terms(tenant_id: int):
-    """This tenant's collection terms on the outer publication."""
-    return (
-        select(PublicationTerm.term_id)
-        .join(TaxonomyTerm, TaxonomyTerm.id == PublicationTerm.term_id)
+def _collection_terms(tenant_id: int) -> list[tuple[int, bool]]:
+    """(id, restricted) of the tenant's collection terms."""
+    query = (
+        select(TaxonomyTerm.id, TaxonomyTerm.restricted)
         .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
-        .where(
-            PublicationTerm.tenant_id == tenant_id,
-            PublicationTerm.publication_id == Publication.id,
-            Taxonomy.is_collection.is_(True),
-        )
+        .where(Taxonomy.tenant_id == tenant_id, Taxonomy.is_collection.is_(True))
+    )
+    return [(row.id, row.restricted) for row in db.session.execute(query)]
+
+
+def _tagged_with(tenant_id: int, term_ids: list[int]):
+    return exists().where(
+        PublicationTerm.tenant_id == tenant_id,
+        PublicationTerm.publication_id == Publication.id,
+        PublicationTerm.term_id.in_(term_ids),
     )
 
 
-def collections_visible(tenant_id: int, user_id: int | None) -> ColumnElement:
-    """No collection term, or at least one the user may see (open, or restricted and assigned
-    to the user by an active plan)."""
-    entitled = (
-        sorted(access.entitled_collection_term_ids(tenant_id, user_id))
-        if user_id is not None
-        else []
-    )
-    open_term = TaxonomyTerm.restricted.is_(False)
-    if entitled:
-        open_term = or_(open_term, TaxonomyTerm.id.in_(entitled))
+def collections_visible(tenant_id: int, user_id: int | None) -> ColumnElement | None:
+    """Hide items whose collection terms are all restricted and none assigned to the user:
+    visible when untagged with a hidden term, or tagged with a term the user may see. None
+    when nothing can be hidden (no restricted term, or every one assigned): the listing then
+    carries no extra condition, which keeps the planner's estimates (and JIT) out of it."""
     terms = _collection_terms(tenant_id)
-    return or_(~exists(terms), exists(terms.where(open_term)))
+    restricted = {term_id for term_id, is_restricted in terms if is_restricted}
+    if not restricted:
+        return None
+    if user_id is not None:
+        restricted -= access.entitled_collection_term_ids(tenant_id, user_id)
+    if not restricted:
+        return None
+    seen = sorted(term_id for term_id, _ in terms if term_id not in restricted)
+    condition = ~_tagged_with(tenant_id, sorted(restricted))
+    return or_(condition, _tagged_with(tenant_id, seen)) if seen else condition
 
 
 def conditions(
@@ -64,5 +72,7 @@ def conditions(
         readable = access.readable_ids(tenant_id, user_id) if user_id is not None else set()
         found.append(Publication.id.in_(sorted(readable)) if readable else false())
     if options.assigns_collections_scope:
-        found.append(collections_visible(tenant_id, user_id))
+        visible = collections_visible(tenant_id, user_id)
+        if visible is not None:
+            found.append(visible)
     return found

@@ -53,10 +53,9 @@ def _pg_tsquery(words: list[str]) -> ColumnElement:
 
 
 def _pg(query: Select, words: list[str], include_terms: bool) -> tuple[Select, ColumnElement]:
-    empty = literal_column("''::tsvector")
-    vector = func.coalesce(Publication.search_vector, empty)
-    if include_terms:
-        vector = vector.op("||")(func.coalesce(CatalogEntry.terms_vector, empty))
+    # Each vector is one GIN-indexed column, matched as is (a coalesce or || would hide it
+    # from the index); the entry's vector holds the publication's words plus its terms.
+    vector = CatalogEntry.search_vector if include_terms else Publication.search_vector
     tsquery = _pg_tsquery(words)
     return query.where(vector.op("@@")(tsquery)), func.ts_rank_cd(vector, tsquery)
 
@@ -83,7 +82,8 @@ def _sqlite(query: Select, words: list[str], include_terms: bool) -> tuple[Selec
 def apply_search(
     query: Select, dialect: str, q: str, *, include_terms: bool
 ) -> tuple[Select, ColumnElement]:
-    """`query` narrowed to matches of `q`, and the relevance expression (higher is better)."""
+    """`query` (the tenant's entries joined to publications) narrowed to matches of `q`, and
+    the relevance expression (higher is better)."""
     words = query_words(q)
     if dialect == "postgresql":
         return _pg(query, words, include_terms)

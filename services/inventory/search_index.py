@@ -30,6 +30,14 @@ PG_ENTRY = text(
     "UPDATE catalog_entries SET terms_vector ="
     " setweight(to_tsvector('simple', unaccent(:terms)), 'C') WHERE id = :id"
 )
+# What a search with terms matches: the publication's vector joined with this entry's terms,
+# kept in one indexed column so the match can use a GIN index (a || of two columns cannot).
+COMBINE_ENTRY_VECTORS = (
+    "UPDATE catalog_entries e SET search_vector ="
+    " coalesce(p.search_vector, ''::tsvector) || coalesce(e.terms_vector, ''::tsvector)"
+    " FROM publications p WHERE p.id = e.publication_id"
+)
+PG_ENTRY_COMBINED = text(COMBINE_ENTRY_VECTORS + " AND e.publication_id = :publication_id")
 FTS_DELETE = text("DELETE FROM catalog_fts WHERE rowid = :id")
 FTS_INSERT = text(
     "INSERT INTO catalog_fts (rowid, title, contributors, terms, description)"
@@ -118,6 +126,7 @@ def reindex_publication(publication_id: int) -> None:
                 session.execute(PG_PUBLICATION, fields)
                 for entry_id, terms in entries:
                     session.execute(PG_ENTRY, {"id": entry_id, "terms": terms})
+                session.execute(PG_ENTRY_COMBINED, {"publication_id": publication_id})
             return
         session.execute(FTS_ORPHANS)
         for entry_id, terms in entries:

@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, func, select
 
 from app.data.iso639_1 import is_valid as is_language
 from app.models.catalog import Publication
-from app.models.storefront import PublicationStat
+from app.models.storefront import CatalogEntry, PublicationStat
 from app.models.tenancy import Tenant
 from services.catalog import access
 from services.catalog.scope import catalog_reads, visible_publications
@@ -139,32 +139,52 @@ class InventoryService:
     def sign_in_needed(self) -> bool:
         return self.user_id is None and bool(self._members() & PERSONAL)
 
-    def page(self, number: object = 1, per_page: object = DEFAULT_PER_PAGE) -> InventoryPage:
+    def page(
+        self, number: object = 1, per_page: object = DEFAULT_PER_PAGE, *, count: bool = True
+    ) -> InventoryPage:
+        """One page of cards; `count=False` skips counting every match (pages that show no
+        total need only `has_more`, and the count costs as much as the page on a large
+        catalogue)."""
         number, size = clean_page(number), clean_per_page(per_page)
         if self.sign_in_needed():
             return InventoryPage([], number, size, has_more=False, total=0, sign_in_needed=True)
         query, ordering = self._query()
-        page_query = (
-            query.order_by(*ordering)
+        # Two steps: order and cut narrow rows (ids only), then load the page's publications.
+        # Sorting thousands of matches with every column (descriptions included) costs more
+        # than the second, primary-key query.
+        ids_query = (
+            query.with_only_columns(Publication.id)
+            .order_by(*ordering)
             .limit(size + 1)
             .offset((number - 1) * size)
-            .options(*card_loader_options(self._options))
         )
         count_query = select(func.count()).select_from(
             query.with_only_columns(Publication.id).order_by(None).subquery()
         )
         with catalog_reads("inventory: a page of a tenant's catalogue"):
-            total = self.session.scalar(count_query) or 0
-            rows = [(row[0], row[1]) for row in self.session.execute(page_query).unique()]
-            has_more = len(rows) > size
-            cards = build_cards(
-                self.session, self.tenant_id, rows[:size], self._options, readable=set()
-            )
+            total = (self.session.scalar(count_query) or 0) if count else None
+            ids = list(self.session.scalars(ids_query))
+            has_more = len(ids) > size
+            rows = self._rows(ids[:size])
+            cards = build_cards(self.session, self.tenant_id, rows, self._options, readable=set())
         if cards:
             readable = access.readable_ids(self.tenant_id, self.user_id, [c.id for c in cards])
             for card in cards:
                 card.readable = card.id in readable
         return InventoryPage(cards, number, size, has_more=has_more, total=total)
+
+    def _rows(self, ids: list[int]) -> list[tuple[Publication, CatalogEntry]]:
+        """The page's publications with this tenant's entries, in the order of `ids`."""
+        if not ids:
+            return []
+        query = (
+            select(Publication, CatalogEntry)
+            .join(CatalogEntry, CatalogEntry.publication_id == Publication.id)
+            .where(CatalogEntry.tenant_id == self.tenant_id, Publication.id.in_(ids))
+            .options(*card_loader_options(self._options))
+        )
+        found = {row[0].id: (row[0], row[1]) for row in self.session.execute(query).unique()}
+        return [found[i] for i in ids if i in found]
 
     def ids(self, limit: int) -> list[int]:
         if self.sign_in_needed() or limit <= 0:

@@ -13,6 +13,8 @@ from app.extensions import db
 from app.models.catalog import AUDIENCES, Publication
 from services.catalog.scope import catalog_reads, visible_publications
 from services.catalog.taxonomies import taxonomies_with_terms
+from services.catalog.versions import catalog_version
+from services.storefront.cache import CACHE_KEY_PREFIX, load, store
 
 LIBRARY_PATH = "/library/filter"
 FILE_TYPE_LABELS = {"pdf": "PDF", "epub": "EPUB", "audio": "Audiobook"}
@@ -71,17 +73,24 @@ def language_name(code: str, locale: str) -> str:
 
 
 def _catalogue_values(tenant_id: int) -> tuple[set[str], set[str], set[str]]:
-    """Formats, languages and audiences present in the tenant's live catalogue (one query)."""
-    query = visible_publications(tenant_id).with_only_columns(
-        Publication.file_type, Publication.language, Publication.audience
-    )
-    with catalog_reads("storefront: facet values of a tenant's catalogue"):
-        rows = db.session.execute(query.distinct()).all()
-    return (
-        {row.file_type for row in rows},
-        {row.language for row in rows},
-        {row.audience for row in rows if row.audience},
-    )
+    """Formats, languages and audiences present in the tenant's live catalogue: one DISTINCT
+    over the whole catalogue, so it is cached under the catalogue version (any publication
+    change bumps it)."""
+    key = f"{CACHE_KEY_PREFIX}:{tenant_id}:{catalog_version(tenant_id)}:facet-values"
+    cached = load(key)
+    if cached is None:
+        query = visible_publications(tenant_id).with_only_columns(
+            Publication.file_type, Publication.language, Publication.audience
+        )
+        with catalog_reads("storefront: facet values of a tenant's catalogue"):
+            rows = db.session.execute(query.distinct()).all()
+        cached = {
+            "file_types": sorted({row.file_type for row in rows}),
+            "languages": sorted({row.language for row in rows}),
+            "audiences": sorted({row.audience for row in rows if row.audience}),
+        }
+        store(key, cached)
+    return set(cached["file_types"]), set(cached["languages"]), set(cached["audiences"])
 
 
 def library_facets(

@@ -40,7 +40,7 @@ def library_page(
         service = service.search(query.q)
     if query.order:
         service = service.order_by(query.order)
-    return service.page(query.page, query.per_page)
+    return service.page(query.page, query.per_page, count=False)
 
 
 def search_preview(
@@ -54,4 +54,4 @@ def search_preview(
 ) -> InventoryPage:
     """The active-search dropdown: the best eight matches for `q`."""
     service = _inventory(tenant_id, user_id, gates, options, now).search(q)
-    return service.page(1, SEARCH_PREVIEW_SIZE)
+    return service.page(1, SEARCH_PREVIEW_SIZE, count=False)

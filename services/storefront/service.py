@@ -181,12 +181,12 @@ class StorefrontService:
         limit = self._limit(source)
         if source.manual_ids is not None:
             # Every listable hand-picked item, then the shelf's own order.
-            result = self._inventory(source).page(1, len(source.manual_ids))
+            result = self._inventory(source).page(1, len(source.manual_ids), count=False)
             position = {pid: index for index, pid in enumerate(source.manual_ids)}
             cards = sorted(result.items, key=lambda card: position[card.id])
             shelf.cards, shelf.has_more = cards[:limit], len(cards) > limit
             return shelf
-        result = self._inventory(source).page(1, limit)
+        result = self._inventory(source).page(1, limit, count=False)
         shelf.cards = list(result.items)
         shelf.has_more = bool(result.has_more)
         return shelf

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextvars
-import inspect
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -208,15 +208,16 @@ def platform_scope(reason: str) -> Iterator[None]:
     """The named escape hatch: tenant filters are off for the block; every entry is logged."""
     if not reason or not reason.strip():
         raise ValueError("platform_scope needs a reason")
-    caller = inspect.stack(context=0)[2]
+    # The frame itself, not inspect.stack(): that reads every frame's source file (~1 ms).
+    caller = sys._getframe(2)
     outer = _current.get()
     platform_scope_counter["entries"] += 1
     log.info(
         "tenancy.platform_scope reason=%s caller=%s:%s:%s outer=%s tenant=%s",
         reason,
-        caller.filename.rsplit("/", 1)[-1],
-        caller.function,
-        caller.lineno,
+        caller.f_code.co_filename.rsplit("/", 1)[-1],
+        caller.f_code.co_name,
+        caller.f_lineno,
         outer.kind,
         outer.tenant.id if outer.tenant else None,
     )

@@ -110,6 +110,7 @@ def test_enqueue_after_commit_sends_on_commit_and_drops_on_rollback(
         db.session.rollback()
         assert sent == []
         dispatch.enqueue_after_commit("tenancy.end_trials")
+        dispatch.enqueue_after_commit("tenancy.end_trials")  # the same send: once
         assert sent == []
         db.session.commit()
     assert sent == [("tenancy.end_trials", {})]
