@@ -2,12 +2,12 @@
 
 from celery.schedules import crontab
 
-from workers.tasks.catalog import RELEASE_SCHEDULED
 from workers.tasks.names import (
     APPLY_SWITCH_SCHEDULES,
     END_TRIALS,
     EXPIRE_OVERRIDES,
     PRUNE_INVALIDATIONS,
+    RELEASE_SCHEDULED,
 )
 
 

@@ -6,18 +6,13 @@ from __future__ import annotations
 from app.extensions import db
 from services import jobs
 from services.catalog import releases
-
-# Registered names (services enqueue them by these strings).
-REINDEX_PUBLICATION = "catalog.reindex_publication"
-RELEASE_SCHEDULED = "catalog.release_scheduled"
+from services.inventory import search_index
+from workers.tasks.names import REINDEX_PUBLICATION, RELEASE_SCHEDULED
 
 
 def register(celery) -> None:
     @celery.task(name=REINDEX_PUBLICATION, base=celery.TenantTask, bind=True, shared=False)
     def reindex_publication(self, publication_id: int, tenant_id: int) -> dict:
-        # Imported here: the search index module belongs to the inventory and loads lazily.
-        from services.inventory import search_index
-
         search_index.reindex_publication(publication_id)
         db.session.commit()
         return {"publication_id": publication_id}
