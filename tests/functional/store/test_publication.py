@@ -171,3 +171,16 @@ def test_another_tenants_publication_is_404(visitor, make_tenant, app):
         uuid = str(b.publication(other.id, "Not yours").uuid)
         db.session.commit()
     assert visitor().get(f"/publications/{uuid}").status_code == 404
+
+
+def test_the_reading_address_keeps_its_access_rules_and_says_the_reader_is_not_there_yet(
+    visitor, reader, stock
+):
+    free = make(stock, "Gift", is_free=True)
+    priced = make(stock, "Priced")
+    guest = visitor().get(f"/publications/{free}/read")
+    assert guest.status_code == 302
+    assert guest.headers["Location"].endswith(f"/login?next=/publications/{free}/read")
+    page = reader.get(f"/publications/{free}/read")
+    assert page.status_code == 200 and "online reader is not available yet" in text(page)
+    assert reader.get(f"/publications/{priced}/read").status_code == 404
