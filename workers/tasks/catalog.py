@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 from app.extensions import db
 from services import jobs
 from services.catalog import releases
@@ -11,7 +13,20 @@ from workers.tasks.names import REINDEX_PUBLICATION, RELEASE_SCHEDULED
 
 
 def register(celery) -> None:
-    @celery.task(name=REINDEX_PUBLICATION, base=celery.TenantTask, bind=True, shared=False)
+    @celery.task(
+        name=REINDEX_PUBLICATION,
+        base=celery.TenantTask,
+        bind=True,
+        shared=False,
+        # Transient: a lost connection, or SQLite's "database is locked" when another worker
+        # wrote between this transaction's reads and its write (busy_timeout cannot wait
+        # there). The task is idempotent, so it simply runs again a little later.
+        autoretry_for=(OperationalError,),
+        retry_backoff=1,
+        retry_backoff_max=30,
+        retry_jitter=True,
+        max_retries=8,
+    )
     def reindex_publication(self, publication_id: int, tenant_id: int) -> dict:
         search_index.reindex_publication(publication_id)
         db.session.commit()
