@@ -17,6 +17,7 @@ from services import activity, features
 from services.activity import Actor
 from services.catalog import access, fields, shares, versions
 from services.catalog.entries import reindex_after_commit
+from services.dispatch import enqueue_after_commit
 from services.errors import InvalidState, NotFound
 from services.features import quotas
 from services.tenancy.scoping import SKIP_OPTION
@@ -184,10 +185,7 @@ def update_publication(
 def delete_publication(actor: Actor, tenant_id: int, publication: Publication) -> None:
     """Soft delete: refused (InvalidState) while any tenant's line grants the publication
     directly (unpublish it instead); every catalogue entry and share goes, and every tenant
-    that held it gets a fresh catalogue version.
-
-    TODO(catalog.delete_files, a later issue): enqueue the deletion of the stored files on
-    the `low` queue here once that task exists; until then the files stay in storage."""
+    that held it gets a fresh catalogue version; its stored files are deleted after commit."""
     if publication.tenant_id != tenant_id or publication.deleted_at is not None:
         raise NotFound("No such publication.")
     if access.granted_anywhere(publication.id):
@@ -209,3 +207,4 @@ def delete_publication(actor: Actor, tenant_id: int, publication: Publication) -
     )
     versions.bump_catalog_after_commit(tenant_id, *holders)
     reindex_after_commit(publication_id, tenant_id)
+    enqueue_after_commit("catalog.delete_files", publication_id=publication_id, tenant_id=tenant_id)

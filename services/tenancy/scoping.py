@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import has_app_context
 from sqlalchemy import event, inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from app.extensions import db
@@ -81,15 +82,25 @@ def _guard_writes(session: Session, flush_context, instances) -> None:
                 raise CrossTenantWrite(f"tenant_id of {type(obj).__name__} is immutable")
 
 
-def _visible(obj, scope: Scope) -> bool:
-    """Whether a loaded row may be handed out in `scope` (the same rule as _filter). Reads the
-    loaded value only: a row expired by a rollback cannot be checked without a query, so it
-    counts as not visible."""
+def _tenant_id(session, obj):
+    """The row's tenant_id, loading it when a rollback expired it (a column load, which the
+    scope filter leaves alone); _UNKNOWN when the row is gone."""
+    state = inspect(obj)
+    if "tenant_id" not in state.dict and state.persistent:
+        try:
+            session.refresh(obj, ["tenant_id"])
+        except SQLAlchemyError:
+            return _UNKNOWN
+    return state.dict.get("tenant_id", _UNKNOWN)
+
+
+def _visible(session, obj, scope: Scope) -> bool:
+    """Whether a loaded row may be handed out in `scope` (the same rule as _filter)."""
     if scope.bypass:
         return True
     if not isinstance(obj, TenantScoped | TenantOrPlatformScoped):
         return True
-    tenant_id = inspect(obj).dict.get("tenant_id", _UNKNOWN)
+    tenant_id = _tenant_id(session, obj)
     if tenant_id is _UNKNOWN:
         return False
     if isinstance(obj, TenantScoped) or scope.kind == "tenant":
@@ -110,7 +121,7 @@ def _switch(old: Scope, new: Scope) -> None:
     session.flush()
     for obj in list(session.identity_map.values()):
         # An expunge cascades along relationships, so a later row may already be gone.
-        if not _visible(obj, new) and obj in session:
+        if obj in session and not _visible(session, obj, new):
             session.expunge(obj)
 
 

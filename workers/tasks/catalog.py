@@ -1,5 +1,5 @@
-"""Catalogue jobs: re-index a publication after a change, release scheduled publications
-(spec 70 §9)."""
+"""Catalogue jobs: re-index a publication after a change, delete a deleted publication's files,
+release scheduled publications (spec 70 §9)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
 from services import jobs
-from services.catalog import releases
+from services.catalog import files, releases
 from services.inventory import search_index
-from workers.tasks.names import REINDEX_PUBLICATION, RELEASE_SCHEDULED
+from workers.tasks.names import DELETE_FILES, REINDEX_PUBLICATION, RELEASE_SCHEDULED
 
 
 def register(celery) -> None:
@@ -31,6 +31,12 @@ def register(celery) -> None:
         search_index.reindex_publication(publication_id)
         db.session.commit()
         return {"publication_id": publication_id}
+
+    # Spec 70 §9 puts this on the `low` queue; queues are routed with the processing pipeline,
+    # until then every worker consumes the default queue.
+    @celery.task(name=DELETE_FILES, base=celery.TenantTask, bind=True, shared=False)
+    def delete_files(self, publication_id: int, tenant_id: int) -> dict:
+        return {"deleted": files.delete_files(publication_id)}
 
     @celery.task(name=RELEASE_SCHEDULED, base=celery.PlatformTask, bind=True, shared=False)
     def release_scheduled(self, trigger: str = "beat") -> dict:

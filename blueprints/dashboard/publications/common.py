@@ -8,10 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import abort
-from flask_login import current_user
-from sqlalchemy import inspect
 
-from app.extensions import db
 from blueprints.areas import DASHBOARD_AREAS
 from services import features
 from services.catalog import admin_list
@@ -28,16 +25,6 @@ ISSUES_LIMIT = "issues_limit"
 
 def page_context(**context) -> dict:
     return {"areas": DASHBOARD_AREAS, **context}
-
-
-def rollback() -> None:
-    """Undo the refused change, then reload the signed-in user the rollback expired: a
-    catalogue read (catalog_reads) detaches the session's objects, and the layout still needs
-    the user after it."""
-    db.session.rollback()
-    user = current_user._get_current_object()
-    if current_user.is_authenticated and inspect(user).persistent:
-        db.session.refresh(user)
 
 
 def owned_or_404(uuid):

@@ -15,7 +15,6 @@ from blueprints.dashboard.publications.common import (
     entry_or_404,
     owned_or_404,
     page_context,
-    rollback,
 )
 from blueprints.dashboard.publications.forms import PlainForm, field_error
 from services.catalog import bisac
@@ -46,7 +45,7 @@ def edit_publication(slug, uuid):
             target = url_for("dashboard.edit_publication", uuid=entry.uuid)
             return toast(hx_location(target), "Publication saved.", "success")
         except DomainError as exc:
-            rollback()
+            db.session.rollback()
             error = field_error(form, exc)
     if request.method == "POST" and not op:
         status = 422
@@ -83,7 +82,7 @@ def delete_publication(slug, uuid):
             db.session.commit()
             return toast(hx_location(url_for("dashboard.publications")), "Publication deleted.")
         except DomainError as exc:
-            rollback()
+            db.session.rollback()
             error = exc.message
     return render(
         "dashboard/publications/delete_refused.html",

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.htmx import hx_location, render, toast
 from blueprints.access import actor, admin_required
 from blueprints.dashboard import bp
-from blueprints.dashboard.publications.common import AREA, page_context, rollback
+from blueprints.dashboard.publications.common import AREA, page_context
 from blueprints.dashboard.publications.forms import PlainForm
 from services.catalog import marketplace as market
 from services.errors import DomainError
@@ -47,7 +47,7 @@ def marketplace_change(slug, uuid, op):
         change(actor(), current_tenant().id, uuid)
         db.session.commit()
     except DomainError as exc:
-        rollback()
+        db.session.rollback()
         return _listing(422, exc.message)
     back = url_for(
         "dashboard.publication_marketplace",

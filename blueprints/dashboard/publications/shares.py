@@ -6,7 +6,7 @@ from app.extensions import db
 from app.htmx import hx_location, render, toast
 from blueprints.access import actor, admin_required
 from blueprints.dashboard import bp
-from blueprints.dashboard.publications.common import AREA, owned_or_404, page_context, rollback
+from blueprints.dashboard.publications.common import AREA, owned_or_404, page_context
 from blueprints.dashboard.publications.forms import PlainForm, ShareForm, field_error
 from services.catalog import shares as share_service
 from services.errors import DomainError
@@ -26,7 +26,7 @@ def publication_shares(slug, uuid):
             here = url_for("dashboard.publication_shares", uuid=uuid)
             return toast(hx_location(here), f"Shared with {target}.", "success")
         except DomainError as exc:
-            rollback()
+            db.session.rollback()
             error = field_error(form, exc)
     if request.method == "POST":
         status = 422
@@ -61,6 +61,6 @@ def revoke_share(slug, uuid, share_uuid):
             here = url_for("dashboard.publication_shares", uuid=uuid)
             return toast(hx_location(here), "Share revoked.", "success")
         except DomainError as exc:
-            rollback()
+            db.session.rollback()
             error = exc.message
     return _page(publication, ShareForm(formdata=None), error, 422)

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.htmx import hx_location, render, toast
 from blueprints.access import actor, admin_required
 from blueprints.dashboard import bp
-from blueprints.dashboard.publications.common import AREA, page_context, rollback
+from blueprints.dashboard.publications.common import AREA, page_context
 from blueprints.dashboard.publications.forms import PlainForm
 from blueprints.dashboard.publications.shelf_forms import SettingsForm, ShelfForm, ShelfItemsForm
 from services.catalog import admin_list
@@ -92,7 +92,7 @@ def _run(change, message, key, form=None):
         change()
         db.session.commit()
     except DomainError as exc:
-        rollback()
+        db.session.rollback()
         return _page(422, {key: exc.message}, {key: form} if form else None)
     return toast(hx_location(url_for("dashboard.publication_shelves")), message, "success")
 

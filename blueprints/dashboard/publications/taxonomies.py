@@ -7,7 +7,7 @@ from app.extensions import db
 from app.htmx import hx_location, render, toast
 from blueprints.access import actor, admin_required
 from blueprints.dashboard import bp
-from blueprints.dashboard.publications.common import AREA, page_context, rollback
+from blueprints.dashboard.publications.common import AREA, page_context
 from blueprints.dashboard.publications.forms import PlainForm, TaxonomyForm, TermForm
 from services.catalog import taxonomies as taxonomy_service
 from services.errors import DomainError, NotFound
@@ -78,7 +78,7 @@ def _run(change, message, error_key, form=None):
         db.session.commit()
         return _done(message)
     except DomainError as exc:
-        rollback()
+        db.session.rollback()
         return _page(422, {error_key: exc.message}, {error_key: form} if form else None)
 
 

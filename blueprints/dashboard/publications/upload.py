@@ -8,7 +8,7 @@ from app.extensions import db
 from app.htmx import hx_location, is_htmx, render
 from blueprints.access import actor, admin_required
 from blueprints.dashboard import bp
-from blueprints.dashboard.publications.common import AREA, page_context, quota, rollback
+from blueprints.dashboard.publications.common import AREA, page_context, quota
 from blueprints.dashboard.publications.forms import (
     ACCEPT,
     UploadForm,
@@ -52,7 +52,7 @@ def new_publication(slug):
             db.session.commit()
             return hx_location(url_for("dashboard.edit_publication", uuid=publication.uuid))
         except DomainError as exc:
-            rollback()
+            db.session.rollback()
             error = field_error(form, exc)
     if form.is_submitted():
         status = 422

@@ -122,3 +122,18 @@ def test_users_are_tenant_or_platform_scoped(ctx, tenant_factory, user_factory):
         assert [u.email for u in db.session.scalars(select(User))] == ["staffer@example.com"]
     finally:
         context.reset_scope(token)
+
+
+def test_a_platform_scope_keeps_the_current_tenants_rows_and_drops_the_others(two_tenants):
+    """Entering and leaving platform_scope keeps rows the tenant may see attached (also rows a
+    rollback expired) and drops the other tenant's rows loaded inside it."""
+    a, b = two_tenants
+    with tenant_scope(a.id):
+        own = db.session.scalars(select(ScopedNote).order_by(ScopedNote.body)).first()
+        db.session.rollback()  # expires `own`, as a refused form does before the page renders
+        with platform_scope("tests: a cross-tenant read"):
+            foreign = db.session.scalars(
+                select(ScopedNote).where(ScopedNote.tenant_id == b.id)
+            ).first()
+        assert own in db.session and own.body == "A0"
+        assert foreign not in db.session

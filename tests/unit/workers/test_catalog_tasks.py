@@ -3,6 +3,7 @@ runs twice without doing more the second time."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -118,3 +119,29 @@ def test_the_release_job_runs_every_minute(app):
     entry = app.extensions["celery"].conf.beat_schedule["catalog-release-scheduled"]
     assert entry["task"] == "catalog.release_scheduled"
     assert entry["schedule"].minute == set(range(60))
+
+
+def test_delete_files_does_not_repeat(app, make_publisher, celery, tmp_path, monkeypatch):
+    """Deleting a publication deletes its stored files after commit; a second run finds none
+    and a live publication's files are never touched."""
+    from services.storage import get_storage
+
+    monkeypatch.setitem(app.config, "STORAGE_URL", f"file://{tmp_path / 'storage'}")
+    tenant = make_publisher()
+    with tenant_scope(tenant.id):
+        doomed, kept = create(tenant, "Doomed"), create(tenant, "Kept")
+        db.session.commit()
+        storage = get_storage()
+        for publication in (doomed, kept):
+            key = f"t/{tenant.uuid}/p/{publication.uuid}/source.pdf"
+            storage.put(key, io.BytesIO(b"%PDF-1.7"), content_type="application/pdf")
+        publications.delete_publication(ACTOR, tenant.id, doomed)
+        db.session.commit()  # the eager task ran after this commit
+        assert list(storage.list(f"t/{tenant.uuid}/p/{doomed.uuid}/")) == []
+        assert list(storage.list(f"t/{tenant.uuid}/p/{kept.uuid}/")) != []
+        task = celery.tasks[catalog_tasks.DELETE_FILES]
+        kwargs = {"publication_id": doomed.id, "tenant_id": tenant.id}
+        assert task.apply(kwargs=kwargs).get() == {"deleted": 0}
+        live = {"publication_id": kept.id, "tenant_id": tenant.id}
+        assert task.apply(kwargs=live).get() == {"deleted": 0}
+        assert list(storage.list(f"t/{tenant.uuid}/p/{kept.uuid}/")) != []

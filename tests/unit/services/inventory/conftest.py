@@ -12,19 +12,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.catalog import (
     Contributor,
-    Publication,
     PublicationBisac,
-    PublicationContributor,
-    PublicationPrice,
-    PublicationTerm,
-    Taxonomy,
-    TaxonomyTerm,
 )
 from app.models.storefront import CatalogEntry, PublicationShare, PublicationStat
 from services.inventory.options import FeatureGates
 from services.inventory.search_index import reindex_publication
 from services.inventory.service import InventoryService
 from services.tenancy import platform_scope, tenant_scope
+from tests.support import catalog_rows as rows
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
 ALL_GATES = FeatureGates(search=True, search_terms=True, recommended=True)
@@ -60,9 +55,11 @@ class CatalogBuilder:
         if published_at is None and not draft and days_ago is not None:
             published_at = self.now - timedelta(days=days_ago)
         with tenant_scope(tenant_id):
-            publication = Publication(
-                tenant_id=tenant_id,
-                title=title,
+            publication = rows.publication(
+                tenant_id,
+                title,
+                entry=entry,
+                featured=featured,
                 file_type=file_type,
                 language=language,
                 status=status,
@@ -71,18 +68,9 @@ class CatalogBuilder:
                 published_at=published_at,
                 **flags,
             )
-            db.session.add(publication)
-            db.session.flush()
             for position, (name, role) in enumerate(contributors):
-                db.session.add(
-                    PublicationContributor(
-                        tenant_id=tenant_id,
-                        publication_id=publication.id,
-                        contributor_id=self._contributor(tenant_id, name),
-                        role=role,
-                        position=position,
-                    )
-                )
+                person = self._contributor(tenant_id, name)
+                rows.credit(tenant_id, publication.id, person, role, position)
             for position, code in enumerate(bisacs):
                 db.session.add(
                     PublicationBisac(
@@ -92,25 +80,13 @@ class CatalogBuilder:
                         position=position,
                     )
                 )
-            if entry:
-                db.session.add(
-                    CatalogEntry(
-                        tenant_id=tenant_id,
-                        publication_id=publication.id,
-                        source="owned",
-                        is_featured=featured,
-                    )
-                )
             db.session.flush()
             return publication.id
 
     def _contributor(self, tenant_id: int, name: str) -> int:
         key = (tenant_id, name.lower())
         if key not in self._contributors:
-            row = Contributor(tenant_id=tenant_id, name=name, sort_name=name)
-            db.session.add(row)
-            db.session.flush()
-            self._contributors[key] = row.id
+            self._contributors[key] = rows.contributor(tenant_id, name).id
         return self._contributors[key]
 
     def contributor_uuid(self, tenant_id: int, name: str) -> str:
@@ -125,28 +101,16 @@ class CatalogBuilder:
 
     def taxonomy(self, tenant_id: int, slug: str, name: str | None = None, **fields) -> int:
         with tenant_scope(tenant_id):
-            row = Taxonomy(tenant_id=tenant_id, slug=slug, name=name or slug.title(), **fields)
-            db.session.add(row)
-            db.session.flush()
-            return row.id
+            return rows.taxonomy(tenant_id, slug, name or slug.title(), **fields).id
 
     def term(self, tenant_id: int, taxonomy_id: int, slug: str, **fields) -> int:
         with tenant_scope(tenant_id):
-            fields.setdefault("name", slug.replace("-", " ").title())
-            row = TaxonomyTerm(tenant_id=tenant_id, taxonomy_id=taxonomy_id, slug=slug, **fields)
-            db.session.add(row)
-            db.session.flush()
-            return row.id
+            name = fields.pop("name", slug.replace("-", " ").title())
+            return rows.term(tenant_id, taxonomy_id, slug, name, **fields).id
 
     def tag(self, tenant_id: int, publication_id: int, *term_ids: int) -> None:
         with tenant_scope(tenant_id):
-            for term_id in term_ids:
-                db.session.add(
-                    PublicationTerm(
-                        tenant_id=tenant_id, publication_id=publication_id, term_id=term_id
-                    )
-                )
-            db.session.flush()
+            rows.tag(tenant_id, publication_id, *term_ids)
 
     def share(self, owner_id: int, publication_id: int, target_id: int) -> None:
         with platform_scope("tests: a share and the target's entry"):
@@ -171,15 +135,7 @@ class CatalogBuilder:
 
     def price(self, tenant_id: int, publication_id: int, currency: str, amount: int) -> None:
         with tenant_scope(tenant_id):
-            db.session.add(
-                PublicationPrice(
-                    tenant_id=tenant_id,
-                    publication_id=publication_id,
-                    currency=currency,
-                    amount_minor=amount,
-                )
-            )
-            db.session.flush()
+            rows.price(tenant_id, publication_id, currency, amount)
 
     def stat(self, tenant_id: int, publication_id: int, *, sales: int = 0, reads: int = 0):
         with tenant_scope(tenant_id):

@@ -5,21 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
-from app.models.catalog import (
-    Contributor,
-    Publication,
-    PublicationContributor,
-    PublicationPrice,
-    PublicationTerm,
-    Taxonomy,
-    TaxonomyTerm,
-)
+from app.models.catalog import Publication, Taxonomy, TaxonomyTerm
 from app.models.storefront import (
-    CatalogEntry,
     StorefrontSettings,
     StorefrontShelf,
     StorefrontShelfItem,
 )
+from tests.support import catalog_rows as rows
 
 DAY = timedelta(days=1)
 UNSET = object()
@@ -31,61 +23,28 @@ def publication(tenant_id: int, title: str, *, published_at=UNSET, **fields) -> 
     fields.setdefault("language", "en")
     fields.setdefault("status", "ready")
     when = datetime.now(UTC) - DAY if published_at is UNSET else published_at
-    row = Publication(tenant_id=tenant_id, title=title, published_at=when, **fields)
-    db.session.add(row)
-    db.session.flush()
-    db.session.add(CatalogEntry(tenant_id=tenant_id, publication_id=row.id, source="owned"))
-    db.session.flush()
-    return row
+    return rows.publication(tenant_id, title, published_at=when, **fields)
 
 
 def credit(publication: Publication, name: str, role: str = "author") -> None:
-    person = Contributor(tenant_id=publication.tenant_id, name=name, sort_name=name)
-    db.session.add(person)
-    db.session.flush()
-    db.session.add(
-        PublicationContributor(
-            tenant_id=publication.tenant_id,
-            publication_id=publication.id,
-            contributor_id=person.id,
-            role=role,
-        )
-    )
-    db.session.flush()
+    person = rows.contributor(publication.tenant_id, name)
+    rows.credit(publication.tenant_id, publication.id, person.id, role)
 
 
 def price(tenant_id: int, publication: Publication, currency: str, amount_minor: int) -> None:
-    db.session.add(
-        PublicationPrice(
-            tenant_id=tenant_id,
-            publication_id=publication.id,
-            currency=currency,
-            amount_minor=amount_minor,
-        )
-    )
-    db.session.flush()
+    rows.price(tenant_id, publication.id, currency, amount_minor)
 
 
 def taxonomy(tenant_id: int, name: str, slug: str, **fields) -> Taxonomy:
-    row = Taxonomy(tenant_id=tenant_id, name=name, slug=slug, **fields)
-    db.session.add(row)
-    db.session.flush()
-    return row
+    return rows.taxonomy(tenant_id, slug, name, **fields)
 
 
 def term(tax: Taxonomy, name: str, slug: str, **fields) -> TaxonomyTerm:
-    row = TaxonomyTerm(tenant_id=tax.tenant_id, taxonomy_id=tax.id, name=name, slug=slug, **fields)
-    db.session.add(row)
-    db.session.flush()
-    return row
+    return rows.term(tax.tenant_id, tax.id, slug, name, **fields)
 
 
 def tag(tenant_id: int, publication: Publication, *terms: TaxonomyTerm) -> None:
-    for item in terms:
-        db.session.add(
-            PublicationTerm(tenant_id=tenant_id, publication_id=publication.id, term_id=item.id)
-        )
-    db.session.flush()
+    rows.tag(tenant_id, publication.id, *(item.id for item in terms))
 
 
 def shelf(tenant_id: int, title: str, position: int, kind: str = "manual", **fields):
