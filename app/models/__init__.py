@@ -1,5 +1,6 @@
 """All models, imported here so metadata is complete for Alembic and the scoping listeners."""
 
+from app.models import commerce_guards  # noqa: F401  (registers the ledger's ORM guards)
 from app.models.activity import Activity
 from app.models.base import Base, TenantOrPlatformScoped, TenantScoped
 from app.models.catalog import (
@@ -13,6 +14,19 @@ from app.models.catalog import (
     Taxonomy,
     TaxonomyTerm,
 )
+from app.models.commerce import (
+    BulkImport,
+    BulkImportRow,
+    Order,
+    Payment,
+    Plan,
+    PlanCollection,
+    PlanPrice,
+    ShippingCarrier,
+    ShippingCarrierPrice,
+    ShippingNote,
+    UserPlan,
+)
 from app.models.features import (
     ConfigVersion,
     Feature,
@@ -23,7 +37,7 @@ from app.models.features import (
     PlatformPlanFeature,
     TenantFeature,
 )
-from app.models.gateways import Currency, PaymentSettings
+from app.models.gateways import Currency, Gateway, PaymentSettings
 from app.models.jobs import JobRun
 from app.models.storefront import (
     CatalogEntry,
@@ -41,6 +55,8 @@ __all__ = [
     "ApiToken",
     "Base",
     "BisacSubject",
+    "BulkImport",
+    "BulkImportRow",
     "CacheInvalidation",
     "CatalogEntry",
     "ConfigVersion",
@@ -48,12 +64,18 @@ __all__ = [
     "Currency",
     "Domain",
     "Feature",
+    "Gateway",
     "JobRun",
     "KillSwitch",
     "KillSwitchEvent",
     "KillSwitchSchedule",
     "Notification",
+    "Order",
+    "Payment",
     "PaymentSettings",
+    "Plan",
+    "PlanCollection",
+    "PlanPrice",
     "PlatformPlan",
     "PlatformPlanFeature",
     "Publication",
@@ -63,6 +85,9 @@ __all__ = [
     "PublicationShare",
     "PublicationStat",
     "PublicationTerm",
+    "ShippingCarrier",
+    "ShippingCarrierPrice",
+    "ShippingNote",
     "StorefrontSettings",
     "StorefrontShelf",
     "StorefrontShelfItem",
@@ -73,4 +98,5 @@ __all__ = [
     "TenantOrPlatformScoped",
     "TenantScoped",
     "User",
+    "UserPlan",
 ]
