@@ -249,9 +249,11 @@ def currencies_seed():
 
 def init_app(app) -> None:
     app.cli.add_command(seed_demo)
+    from blueprints.commerce_cli import commerce_cli
     from blueprints.features_cli import features_cli
     from blueprints.kill_switch_cli import kill_switch_cli
+    from blueprints.shipping_cli import shipping_cli
 
     groups = (tenants_cli, domains_cli, tenancy_cli, users_cli, tokens_cli, currencies_cli)
-    for group in (*groups, features_cli, kill_switch_cli):
+    for group in (*groups, features_cli, kill_switch_cli, commerce_cli, shipping_cli):
         app.cli.add_command(group)

@@ -7,4 +7,14 @@ from app.tenancy import guard_tenant_area
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 guard_tenant_area(bp, "dashboard")
 
-from blueprints.dashboard import features, publications, routes  # noqa: E402,F401
+from blueprints.dashboard import (  # noqa: E402,F401
+    bulk_assignments,
+    features,
+    orders,
+    plans,
+    publications,
+    routes,
+    shipping,
+    subscriptions,
+    user_plans,
+)

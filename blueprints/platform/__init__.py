@@ -13,6 +13,7 @@ from blueprints.platform import (  # noqa: E402,F401
     plans,
     routes,
     tenant_features,
+    tenant_orders,
     tenants,
 )
 

@@ -6,8 +6,11 @@ would be copied into every later app (tests build several).
 
 
 def register_all(celery) -> None:
-    from workers.tasks import catalog, features, tenancy
+    from workers.tasks import bulk_imports, catalog, commerce, features, shipping, tenancy
 
     tenancy.register(celery)
     features.register(celery)
     catalog.register(celery)
+    commerce.register(celery)
+    bulk_imports.register(celery)
+    shipping.register(celery)

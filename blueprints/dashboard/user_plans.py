@@ -1,0 +1,3 @@
+"""Dashboard user plans pages (spec 30)."""
+
+from blueprints.dashboard import bp  # noqa: F401
