@@ -46,8 +46,10 @@ def create_app(config: Mapping | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from app import database
     from app.extensions import cache, csrf, db, login_manager, migrate
+    from services import entitlements
 
     database.install()
+    entitlements.install()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_root() / "migrations"), compare_type=True)
     login_manager.init_app(app)

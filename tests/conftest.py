@@ -229,3 +229,15 @@ def user_factory(app):
     from tests import factories
 
     return factories.UserFactory
+
+
+@pytest.fixture
+def shop(ctx, tenant_factory, user_factory):
+    """A tenant with a reader, inside the tenant's scope: what commerce service tests need.
+    Yields (tenant, reader)."""
+    from services.tenancy import tenant_scope
+
+    tenant = tenant_factory(status="active")
+    reader = user_factory(tenant=tenant)
+    with tenant_scope(tenant.id):
+        yield tenant, reader

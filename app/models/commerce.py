@@ -287,7 +287,7 @@ class Order(UuidMixin, TimestampMixin, TenantScoped, Base):
     lines: Mapped[list["UserPlan"]] = relationship(
         back_populates="order", order_by="UserPlan.id", foreign_keys="UserPlan.order_id"
     )
-    user = relationship("User", foreign_keys=[user_id], lazy="joined")
+    user = relationship("User", foreign_keys=[user_id])
 
 
 class UserPlan(UuidMixin, TimestampMixin, TenantScoped, Base):
