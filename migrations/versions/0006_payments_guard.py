@@ -49,6 +49,7 @@ def _changed(columns, op_word: str) -> str:
     return " OR ".join(f"NEW.{c} {op_word} OLD.{c}" for c in columns)
 
 
+# Column names come from the constants above, never from input.
 PG_UP = f"""
 CREATE FUNCTION payments_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -95,7 +96,7 @@ CREATE CONSTRAINT TRIGGER orders_need_lines AFTER INSERT ON orders
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION orders_need_lines();
 CREATE CONSTRAINT TRIGGER users_plans_keep_order_lines AFTER DELETE OR UPDATE OF order_id
     ON users_plans DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION orders_need_lines();
-"""
+"""  # noqa: S608
 
 PG_DOWN = """
 DROP TRIGGER IF EXISTS users_plans_keep_order_lines ON users_plans;
