@@ -75,3 +75,34 @@ def test_task_names_used_by_services_are_registered(app):
     constants = {v for k, v in vars(names).items() if k.isupper()}
     assert used - set(celery.tasks) == set()
     assert {n for n in constants if n != names.SEND_MAIL} <= set(celery.tasks)
+
+
+def _inserts_payments(path) -> bool:
+    """A `Payment(...)` constructor, an `insert(Payment)` or raw INSERT INTO payments."""
+    source = path.read_text()
+    if re.search(r"INSERT\s+INTO\s+payments\b", source, re.IGNORECASE):
+        return True
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name == "Payment":
+                return True
+            if name == "insert" and any(
+                isinstance(arg, ast.Name) and arg.id == "Payment" for arg in node.args
+            ):
+                return True
+    return False
+
+
+def test_only_the_ledger_inserts_payments():
+    """Spec 30 §6 (acceptance 41): every insert into `payments` lives in the ledger modules."""
+    writers = {
+        str(p.relative_to(ROOT))
+        for folder in ("app", "services", "blueprints", "workers", "emulators")
+        if (ROOT / folder).exists()
+        for p in modules(folder)
+        if _inserts_payments(p)
+    }
+    assert writers <= {"services/ledger.py", "services/ledger_bulk.py"}, writers
+    assert "services/ledger.py" in writers  # the check itself sees the one real writer

@@ -4,9 +4,12 @@ from celery.schedules import crontab
 
 from workers.tasks.names import (
     APPLY_SWITCH_SCHEDULES,
+    CREATE_CYCLE_NOTES,
     END_TRIALS,
     EXPIRE_OVERRIDES,
+    EXPIRE_USER_PLANS,
     PRUNE_INVALIDATIONS,
+    PRUNE_PENDING_ORDERS,
     RELEASE_SCHEDULED,
 )
 
@@ -19,6 +22,19 @@ def beat_schedule(config) -> dict:
         "features-expire-overrides": {"task": EXPIRE_OVERRIDES, "schedule": crontab(minute="*/5")},
         # Scheduled publications appear within a minute of their time (spec 70 §11 item 13).
         "catalog-release-scheduled": {"task": RELEASE_SCHEDULED, "schedule": crontab()},
+        # Commerce housekeeping and shipping cycles, daily (spec 30 §11).
+        "commerce-expire-user-plans": {
+            "task": EXPIRE_USER_PLANS,
+            "schedule": crontab(hour=2, minute=10),
+        },
+        "commerce-prune-pending-orders": {
+            "task": PRUNE_PENDING_ORDERS,
+            "schedule": crontab(hour=2, minute=40),
+        },
+        "shipping-create-cycle-notes": {
+            "task": CREATE_CYCLE_NOTES,
+            "schedule": crontab(hour=3, minute=20),
+        },
     }
     if not config.get("REDIS_URL"):
         # The table bus exists only without Redis; its rows are pruned hourly.

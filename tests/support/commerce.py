@@ -171,3 +171,20 @@ def refund(
         user_plan_id=payment.user_plan_id, amount_minor=amount, refers_to_payment_id=payment.id
     )
     return record_payment(event(order, status, [part], txn=refund_id, source="refund", **fields))
+
+
+def make_publication(tenant_id: int, title: str = "Atlas", **fields):
+    """A published, paid PDF in the tenant's catalogue (with its owned entry)."""
+    from app.models.base import utcnow
+    from tests.support import catalog_rows
+
+    values = {
+        "is_free": False,
+        "file_type": "pdf",
+        "status": "ready",
+        "language": "en",
+        "audience": "general",
+        "published_at": utcnow(),
+    }
+    values.update(fields)
+    return catalog_rows.publication(tenant_id, title, **values)
