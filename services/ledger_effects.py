@@ -164,6 +164,7 @@ def apply(event, order: Order, lines: dict[int, UserPlan], created: list[Payment
     _audit(event, order, created, actor)
     if status == PaymentStatus.APPROVED:
         _shipping_notes(order, [r for r in created if r.user_plan_id is None])
+    _notify(order, status, created)
     for line in lines.values():
         bump_access_after_commit(order.tenant_id, line.user_id)
     return {
@@ -199,3 +200,23 @@ def _audit(event, order: Order, created: list[Payment], actor) -> None:
             "reason": event.reason,
         },
     )
+
+
+NOTICES = {PaymentStatus.APPROVED: "payment_receipt", PaymentStatus.REFUNDED: "refund_confirmation"}
+
+
+def _notify(order: Order, status: str, created: list[Payment]) -> None:
+    """The buyer's receipt or refund confirmation, sent once the event commits."""
+    template = NOTICES.get(status)
+    if template is None or order.user is None:
+        return
+    from app.models.tenancy import Tenant
+    from services import mail
+    from services.storefront.money import currency_exponents, format_minor
+
+    tenant = db.session.get(Tenant, order.tenant_id)
+    exponent = currency_exponents().get(order.currency, 2)
+    amount = format_minor(sum(r.amount_minor for r in created), order.currency, exponent)
+    items = [line.plan.name if line.plan else "Publication" for line in order.lines]
+    context = {"store": tenant.name, "amount": amount, "order_uuid": order.uuid, "items": items}
+    mail.send(order.user.email, template, context, sender_name=tenant.name)

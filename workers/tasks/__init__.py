@@ -6,7 +6,7 @@ would be copied into every later app (tests build several).
 
 
 def register_all(celery) -> None:
-    from workers.tasks import bulk_imports, catalog, commerce, features, shipping, tenancy
+    from workers.tasks import bulk_imports, catalog, commerce, features, mail, shipping, tenancy
 
     tenancy.register(celery)
     features.register(celery)
@@ -14,3 +14,4 @@ def register_all(celery) -> None:
     commerce.register(celery)
     bulk_imports.register(celery)
     shipping.register(celery)
+    mail.register(celery)

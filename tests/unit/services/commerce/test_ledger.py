@@ -337,3 +337,19 @@ def test_full_refund_of_a_physical_charge_and_a_shipping_only_refund(physical):
     assert line.status == "cancelled" and physical.status == "refunded"
     balance = ledger.order_balance(physical.tenant_id, physical.id)
     assert (balance.product_total.net, balance.shipping_total.net) == (0, 0)
+
+
+def test_receipts_and_refund_confirmations_are_mailed_after_commit(order):
+    from services import mail
+
+    mail.outbox.clear()
+    charge = approve(order).created[0]
+    db.session.commit()
+    refund(order, charge, 2500)
+    db.session.commit()
+    approve(order)  # a replay sends nothing
+    db.session.commit()
+    subjects = [m["subject"] for m in mail.outbox]
+    assert len(subjects) == 2
+    assert "payment" in subjects[0] and "refunded $25.00" in subjects[1]
+    assert mail.outbox[0]["to"] == order.user.email
