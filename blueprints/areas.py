@@ -16,7 +16,9 @@ DASHBOARD_AREAS = (
     Area("subscriptions", "Subscriptions", None, "Readers' recurring plans and their renewals."),
     Area("users", "Users", None, "Readers and administrators of your store."),
     Area("bulk-assignments", "Bulk assignments", None, "Give plans to many readers from a CSV."),
-    Area("plans", "Plans", None, "The plans you sell: recurring, prepaid and external."),
+    Area(
+        "plans", "Plans", "dashboard.plans", "The plans you sell: recurring, prepaid and external."
+    ),
     Area("coupons", "Coupons", None, "Discount codes and their limits."),
     Area(
         "publications",
