@@ -26,7 +26,12 @@ DASHBOARD_AREAS = (
         "dashboard.publications",
         "Your catalogue, uploads and processing.",
     ),
-    Area("shipping-notes", "Shipping notes", None, "Physical deliveries and carriers."),
+    Area(
+        "shipping-notes",
+        "Shipping notes",
+        "dashboard.shipping_notes",
+        "Physical deliveries and carriers.",
+    ),
     Area("analytics", "Analytics", None, "Who reads what, and for how long."),
     Area("settings/payments", "Payment settings", None, "Stripe, MercadoPago, PayU and Yuno."),
     Area(
