@@ -171,6 +171,20 @@ def _line(draft: OrderDraft, line: LineDraft, order: Order, now: datetime) -> Us
     return row
 
 
+def _shipping(draft: OrderDraft, lines: list[UserPlan]) -> dict | None:
+    """Spec 30 §9.2: the snapshot is validated, and required exactly when a line ships."""
+    from services import shipping_snapshot
+
+    physical = any(line.plan is not None and line.plan.physical for line in lines)
+    if draft.shipping_information is None:
+        if physical:
+            raise ValidationError("Physical plans need shipping information.", "shipping")
+        return None
+    if not physical:
+        raise ValidationError("Only orders of physical plans carry shipping.", "shipping")
+    return shipping_snapshot.validate(draft.shipping_information)
+
+
 def default_expiry(line: UserPlan, starts_at: datetime) -> datetime | None:
     """Spec 30 §4.2: prepaid and external lines end after their duration; others are open."""
     if line.kind in (LineKind.PREPAID, LineKind.EXTERNAL) and line.plan is not None:
@@ -216,6 +230,7 @@ def create_order(draft: OrderDraft) -> Order:
         status_changed_at=now,
     )
     lines = [_line(draft, line, order, now) for line in draft.lines]
+    order.shipping_information = _shipping(draft, lines)
     db.session.add(order)
     db.session.flush()
     for row in lines:

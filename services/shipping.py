@@ -145,14 +145,19 @@ def insert_notes(
 
 
 def notify_reader(order: Order, shipment_number: int, period_length: int) -> None:
-    """An in-app notice to the buyer, visible once the transaction commits. The e-mail of
-    spec 30 §6.2 step 8 waits for services.mail (10-tenancy.md §9.2), which does not exist yet."""
+    """An in-app notice to the buyer, visible once the transaction commits, and the e-mail of
+    spec 30 §6.2 step 8, sent after commit."""
+    from services import mail
+
+    title = f"Shipment {shipment_number} of {period_length} is being prepared"
+    email = order.user.email if order.user is not None else None
+    mail.send(email, "shipping_note", {"title": title, "order_uuid": order.uuid})
     db.session.add(
         Notification(
             tenant_id=order.tenant_id,
             user_id=order.user_id,
             kind=NOTICE_KIND,
-            title=f"Shipment {shipment_number} of {period_length} is being prepared",
+            title=title,
             body=f"Order {order.uuid}",
         )
     )

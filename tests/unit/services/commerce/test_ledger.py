@@ -25,7 +25,7 @@ from tests.support.commerce import (
 
 SHIPPING = {
     "carrier": {
-        "uuid": "c",
+        "uuid": "6b1f0c52-7c55-4a47-9d4a-0c7b6f0a9e11",
         "type": "delivery",
         "title": "Post",
         "state_code": None,
