@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
-from blueprints.links import set_password_url
+from services.links import set_password_url
 from services import activity, api_tokens, currencies, seed, users
 from services.errors import DomainError
 from services.features import definitions

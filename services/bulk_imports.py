@@ -226,6 +226,7 @@ class _Run:
 
     def __init__(self, row: BulkImport):
         self.tenant_id = row.tenant_id
+        self.notify_new_users = row.notify_new_users
         self.actor = _actor(row)
         self.targets = Targets(row.tenant_id, get_tenant(row.tenant_id).tzinfo)
         self.seen: set[tuple[str, str]] = set()
@@ -259,8 +260,6 @@ class _Run:
         record.outcome, record.reason = planned.outcome, planned.reason
         if planned.outcome is not None:
             return
-        # A new reader's welcome mail waits for the mail task (SEND_MAIL has no worker yet);
-        # the import keeps `notify_new_users` so it can be sent once that exists.
         user = self._user(planned.email)
         target = {"plan_id": planned.plan_id, "publication_id": planned.publication_id}
         try:
@@ -290,9 +289,22 @@ class _Run:
             return user
         name = email.split("@", 1)[0][:120] or email[:120]
         try:
-            return users.create_user(self.actor, self.tenant_id, email=email, name=name)
+            user = users.create_user(self.actor, self.tenant_id, email=email, name=name)
         except Conflict:  # made meanwhile by a sign-up or another import
             return db.session.scalar(query)
+        if self.notify_new_users:
+            _welcome(user)
+        return user
+
+
+def _welcome(user: User) -> None:
+    """The new reader's welcome e-mail with a link to choose a password (sent after commit)."""
+    from app.models.tenancy import Tenant
+    from services import links, mail
+
+    tenant = db.session.get(Tenant, user.tenant_id)
+    context = {"store": tenant.name, "link": links.set_password_url(tenant, user)}
+    mail.send(user.email, "welcome_reader", context, sender_name=tenant.name)
 
 
 def purge_files(tenant_id: int, now=None) -> int:

@@ -10,6 +10,7 @@ from workers.tasks.names import (
     EXPIRE_USER_PLANS,
     PRUNE_INVALIDATIONS,
     PRUNE_PENDING_ORDERS,
+    PURGE_BULK_FILES,
     RELEASE_SCHEDULED,
 )
 
@@ -31,6 +32,7 @@ def beat_schedule(config) -> dict:
             "task": PRUNE_PENDING_ORDERS,
             "schedule": crontab(hour=2, minute=40),
         },
+        "commerce-purge-bulk-files": {"task": PURGE_BULK_FILES, "schedule": crontab(hour=4)},
         "shipping-create-cycle-notes": {
             "task": CREATE_CYCLE_NOTES,
             "schedule": crontab(hour=3, minute=20),

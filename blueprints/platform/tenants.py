@@ -7,7 +7,7 @@ from flask import abort, make_response, render_template, request, url_for
 from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast
 from blueprints.access import actor, staff_required
-from blueprints.links import set_password_url
+from services.links import set_password_url
 from blueprints.platform import bp
 from blueprints.platform.forms import (
     NO_PLAN,

@@ -7,8 +7,9 @@ import logging
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
-from services import bulk_imports
-from workers.tasks.names import PROCESS_BULK_IMPORT
+from services import bulk_imports, jobs, order_housekeeping
+from services.tenancy import tenant_scope
+from workers.tasks.names import PROCESS_BULK_IMPORT, PURGE_BULK_FILES
 
 log = logging.getLogger("workers.bulk_imports")
 MAX_RETRIES = 5
@@ -40,6 +41,29 @@ def register(celery) -> None:
             log.exception("bulk_import.failed import=%s", import_id)
             db.session.rollback()
             return _failed(import_id, f"The import stopped: {exc}")
+
+    @celery.task(
+        name=PURGE_BULK_FILES,
+        base=celery.PlatformTask,
+        bind=True,
+        shared=False,
+        acks_late=True,
+        kill_switch="commerce_housekeeping",
+    )
+    def purge_bulk_files(self, trigger: str = "beat") -> dict:
+        """Uploaded CSVs are deleted 30 days after their import ended (spec 30 §13)."""
+
+        def work() -> dict:
+            deleted = 0
+            for tenant_id in order_housekeeping.tenant_ids():
+                with tenant_scope(tenant_id):
+                    deleted += bulk_imports.purge_files(tenant_id)
+                    db.session.commit()
+            return {"updated": deleted}
+
+        counts = jobs.recorded(PURGE_BULK_FILES, work, trigger, self.request.id)
+        db.session.commit()
+        return counts
 
 
 def _failed(import_id: int, message: str) -> dict | None:

@@ -275,3 +275,21 @@ def test_old_files_are_purged_thirty_days_after_the_end(shop, storage_root):
     assert bulk_imports.purge_files(shop.id) == 0 and path.exists()
     assert bulk_imports.purge_files(shop.id, now=utcnow() + timedelta(days=31)) == 1
     assert not path.exists() and row.file_key is None
+
+
+def test_new_readers_get_a_welcome_mail_only_when_asked(shop, user_factory):
+    from services import mail
+
+    plan = make_plan(shop.id)
+    known = user_factory(tenant=shop)
+    data = csv_bytes("email,plan", f"new@example.com,{plan.uuid}", f"{known.email},{plan.uuid}")
+    mail.outbox.clear()
+    row = upload(shop, data, notify_new_users=True)
+    db.session.commit()
+    run(row)
+    assert [m["to"] for m in mail.outbox] == ["new@example.com"]
+    assert "/password/reset/" in mail.outbox[0]["body"]
+    quiet = upload(shop, csv_bytes("email,plan", f"quiet@example.com,{plan.uuid}"))
+    db.session.commit()
+    run(quiet)
+    assert len(mail.outbox) == 1
