@@ -12,10 +12,25 @@ class Area:
 
 
 DASHBOARD_AREAS = (
-    Area("orders", "Orders", None, "Orders, refunds, cancellations and the sales report."),
-    Area("subscriptions", "Subscriptions", None, "Readers' recurring plans and their renewals."),
-    Area("users", "Users", None, "Readers and administrators of your store."),
-    Area("bulk-assignments", "Bulk assignments", None, "Give plans to many readers from a CSV."),
+    Area(
+        "orders",
+        "Orders",
+        "dashboard.orders",
+        "Orders, refunds, cancellations and the sales report.",
+    ),
+    Area(
+        "subscriptions",
+        "Subscriptions",
+        "dashboard.subscriptions",
+        "Readers' recurring plans and their renewals.",
+    ),
+    Area("users", "Users", "dashboard.users", "Readers and administrators of your store."),
+    Area(
+        "bulk-assignments",
+        "Bulk assignments",
+        "dashboard.bulk_assignments",
+        "Give plans to many readers from a CSV.",
+    ),
     Area(
         "plans", "Plans", "dashboard.plans", "The plans you sell: recurring, prepaid and external."
     ),

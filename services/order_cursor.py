@@ -89,6 +89,8 @@ def keyset_page(
         bound = tuple_(literal(value, sort_col.type), literal(row_id, id_col.type))
         ordered = query.where(position > bound).order_by(sort_col.asc(), id_col.asc())
         rows = list(db.session.execute(ordered.limit(size + 1)))
+        if not rows:  # everything newer is gone (pruned): show the first page instead
+            return keyset_page(query, sort_col, id_col, key=key, kind=kind, size=size)
         more, rows = len(rows) > size, rows[:size][::-1]
         return KeysetPage(
             rows,

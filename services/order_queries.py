@@ -4,17 +4,17 @@ count, item labels and nets, and one order by uuid."""
 from __future__ import annotations
 
 import uuid as uuid_lib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from app.extensions import db
-from app.models.commerce import Order, Payment, Plan, ShippingNote, UserPlan
+from app.models.commerce import Order, Plan, UserPlan
 from app.models.commerce_enums import GatewayType, OrderStatus, OrderType
 from app.models.tenancy import User
-from services import features
+from services import features, ledger
 from services.errors import NotFound, ValidationError
 from services.order_cursor import KeysetPage, keyset_page
 from services.order_state import add_months
@@ -125,16 +125,8 @@ def _search(tenant_id: int, q: str) -> list:
 
 
 def search_too_short(q: str) -> bool:
-    q = q.strip()
-    return "@" in q and len(q) < MIN_EMAIL_PREFIX and not _is_uuid(q)
-
-
-def _is_uuid(q: str) -> bool:
-    try:
-        uuid_lib.UUID(q)
-    except ValueError:
-        return False
-    return True
+    """An email search too short to run (a UUID never holds an "@")."""
+    return "@" in q and len(q.strip()) < MIN_EMAIL_PREFIX
 
 
 @dataclass(frozen=True)
@@ -170,7 +162,6 @@ class OrderList:
     count: int
     count_capped: bool
     search_too_short: bool = False
-    extra: dict = field(default_factory=dict)
 
     @property
     def count_text(self) -> str:
@@ -207,9 +198,7 @@ def list_orders(
     tenant_id: int, filters: OrderFilters, *, after: str | None = None, before: str | None = None
 ) -> OrderList:
     """One keyset page (50) of the tenant's orders, newest or largest first."""
-    sort_col, kind = (
-        (Order.created_at, "datetime") if filters.sort == "created" else (Order.amount_minor, "int")
-    )
+    sort_col, kind = sort_key(filters)
     page = keyset_page(
         rows_query(tenant_id, filters),
         sort_col,
@@ -231,9 +220,27 @@ def list_orders(
     )
 
 
+def sort_key(filters: OrderFilters):
+    """(column, cursor kind) of the list's sort; ties are broken by id."""
+    if filters.sort == "amount":
+        return Order.amount_minor, "int"
+    return Order.created_at, "datetime"
+
+
+def sort_order(filters: OrderFilters) -> tuple:
+    column, _ = sort_key(filters)
+    return column.desc(), Order.id.desc()
+
+
 def count_orders(tenant_id: int, filters: OrderFilters) -> int:
     """Exact up to COUNT_CAP; COUNT_CAP + 1 means "more" (never a full COUNT)."""
-    capped = select(Order.id).where(*conditions(tenant_id, filters)).limit(COUNT_CAP + 1)
+    # Ordered like the list, so the planner walks the same index and stops at the cap.
+    capped = (
+        select(Order.id)
+        .where(*conditions(tenant_id, filters))
+        .order_by(*sort_order(filters))
+        .limit(COUNT_CAP + 1)
+    )
     return db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
 
 
@@ -241,21 +248,7 @@ def order_nets(tenant_id: int, order_ids: list[int]) -> dict[int, int]:
     """Net per order (approved - refunded - disputed), one grouped query for the page."""
     if not order_ids:
         return {}
-    signed = case(
-        (Payment.status == "approved", Payment.amount_minor),
-        (Payment.status.in_(("refunded", "dispute_lost")), -Payment.amount_minor),
-        else_=0,
-    )
-    rows = db.session.execute(
-        select(Payment.order_id, func.sum(signed))
-        .where(
-            Payment.tenant_id == tenant_id,
-            Payment.order_id.in_(order_ids),
-            Payment.deleted_at.is_(None),
-        )
-        .group_by(Payment.order_id)
-    )
-    return {order_id: int(net or 0) for order_id, net in rows}
+    return ledger.nets_for_orders(tenant_id, order_ids)
 
 
 def item_labels(tenant_id: int, order_ids: list[int]) -> dict[int, str]:

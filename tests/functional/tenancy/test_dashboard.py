@@ -64,10 +64,10 @@ def test_admin_sees_the_navigation(signed_in, make_user, alpha):
 
 def test_unbuilt_area_says_not_available_yet(signed_in, make_user, alpha):
     client = admin_of(alpha, make_user, signed_in)
-    response = client.get("/dashboard/orders")
+    response = client.get("/dashboard/analytics")
     assert response.status_code == 200
     assert "Not available yet." in text(response)
-    assert '<a href="/dashboard/orders" aria-current="page">Orders</a>' in text(response)
+    assert '<a href="/dashboard/analytics" aria-current="page">Analytics</a>' in text(response)
 
 
 def test_unknown_area_is_404(signed_in, make_user, alpha):
