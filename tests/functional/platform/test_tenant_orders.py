@@ -133,3 +133,8 @@ def test_only_staff_and_only_known_tenants(app, staff, shop, make_user, signed_i
     )
     admin = signed_in(host_of(shop), make_user(tenant=shop, admin=True).email)
     assert admin.get(new_url(shop)).status_code == 404  # the platform area is not on tenant hosts
+
+
+def test_the_tenant_page_links_to_the_staff_order_form(staff, shop):
+    page = text(staff.get(f"/platform/tenants/{shop.uuid}"))
+    assert f'href="{new_url(shop)}" id="staff-order-link"' in page
