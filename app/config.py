@@ -77,6 +77,9 @@ def load_config(instance_path: str, overrides: Mapping | None = None) -> dict:
         "PREFERRED_URL_SCHEME": scheme,
         "EXTERNAL_PORT": int(external_port) if external_port else None,
         "MAIL_URL": _env("MAIL_URL"),
+        # How much commerce history seed-demo writes: "full" (hundreds of orders per tenant)
+        # or "small" (a few of each kind; what the tests use).
+        "DEMO_HISTORY": _env("DEMO_HISTORY", "full"),
         "MAIL_FROM": _env("MAIL_FROM", f"no-reply@{platform_domain}"),
         "FEATURES_STRICT": _bool(_env("FEATURES_STRICT"), not production),
         "TELESCOPE_ENABLED": _bool(_env("TELESCOPE_ENABLED"), False),

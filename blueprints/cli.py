@@ -10,10 +10,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
-from services.links import set_password_url
 from services import activity, api_tokens, currencies, seed, users
 from services.errors import DomainError
 from services.features import definitions
+from services.links import set_password_url
 from services.tenancy import context, invalidation
 from services.tenancy import domains as domain_service
 from services.tenancy import inspect as tenancy_inspect

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.features import Feature, PlatformPlan, TenantFeature
 from app.models.tenancy import Tenant, User
-from services import activity, currencies, seed_catalog, users
+from services import activity, currencies, seed_catalog, seed_commerce, users
 from services.features import definitions, grants, overrides, versions
 from services.tenancy import tenants as tenant_service
 from services.tenancy.context import tenant_scope
@@ -64,7 +64,8 @@ TRIAL_ACCESS = {
     "discount_coupons": None,
     "maximum_discount_coupon_amount_limit": "50",
 }
-TENANT_PLANS = {"demo": "growth", "acme": "starter", "northwind": "enterprise"}
+# Spec 10 §12: demo is active on enterprise, acme on trial on growth, the suspended one on starter.
+TENANT_PLANS = {"demo": "enterprise", "acme": "growth", "northwind": "starter"}
 # tenant slug -> (feature, value, reason)
 DEMO_OVERRIDES = {"acme": ("automations", "enabled", "Pilot customer for automations")}
 
@@ -175,6 +176,7 @@ def seed_demo() -> list[str]:
     catalogued = [seed_catalog.seed_tenant(actor, tenant.id) for tenant in created]
     if catalogued[0] and catalogued[1]:
         seed_catalog.link_tenants(actor, created[0], created[1])
+    seed_commerce.seed_tenants(actor, created)
     lines = [f"platform  {SUPER_ADMIN} (super admin), {STAFF}"]
     plan_slugs = {plan.id: slug for slug, plan in plans.items()}
     for tenant in created:

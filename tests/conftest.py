@@ -47,6 +47,7 @@ def make_test_app(database_url: str, **overrides):
         "SECRET_KEY": "test-secret-key",
         "PLATFORM_DOMAIN": "localhost",
         "CELERY": {"task_always_eager": True, "broker_url": "memory://"},
+        "DEMO_HISTORY": "small",
     }
     config.update(overrides)
     return create_app(config)

@@ -22,7 +22,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, BigId, TenantScoped, TimestampMixin, UTCDateTime, UuidMixin
+from app.models.base import (
+    Base,
+    BigId,
+    TenantScoped,
+    TimestampMixin,
+    UTCDateTime,
+    UuidMixin,
+    utcnow,
+)
 from app.models.commerce_enums import (
     AccessScope,
     BulkImportStatus,
@@ -44,7 +52,8 @@ from app.models.commerce_enums import (
 )
 
 # JSONB on PostgreSQL, JSON on SQLite (spec 30 §1).
-Json = JSON().with_variant(JSONB(), "postgresql")
+# None is SQL NULL, not JSON null, so `IS NULL` finds an order without a shipping snapshot.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 def _fk(target: str, ondelete: str = "RESTRICT", nullable: bool = False):
@@ -197,7 +206,7 @@ class BulkImport(UuidMixin, TenantScoped, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), nullable=False, server_default=func.now()
+        UTCDateTime(), nullable=False, default=utcnow, server_default=func.now()
     )
 
 

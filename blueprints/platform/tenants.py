@@ -7,7 +7,6 @@ from flask import abort, make_response, render_template, request, url_for
 from app.extensions import db
 from app.htmx import hx_location, is_partial, render, toast
 from blueprints.access import actor, staff_required
-from services.links import set_password_url
 from blueprints.platform import bp
 from blueprints.platform.forms import (
     NO_PLAN,
@@ -27,6 +26,7 @@ from services import currencies
 from services.activity_queries import recent_activity
 from services.errors import DomainError, NotFound
 from services.features import definitions, tenant_view
+from services.links import set_password_url
 from services.tenancy import domains as domain_service
 from services.tenancy import inspect
 from services.tenancy import tenants as tenant_service

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Activity, ApiToken, Domain, Tenant, User
-from services import activity
+from services import activity, seed_commerce_data
 from services.features import definitions, grants
 from tests.functional.conftest import in_platform
 
@@ -24,7 +24,9 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app):
         statuses = dict(db.session.execute(select(Tenant.slug, Tenant.status)).all())
         assert statuses == {"demo": "active", "acme": "trial", "northwind": "suspended"}
         users = db.session.scalar(select(func.count()).select_from(User))
-        assert users == 2 + 3 * 2
+        # staff + super admin, an admin and a reader per tenant, the commerce demo's readers
+        readers = seed_commerce_data.SMALL_COUNTS["readers"]
+        assert users == 2 + 3 * 2 + 3 * readers
 
 
 def test_tenant_and_domain_commands(app):

@@ -85,17 +85,18 @@ def test_seed_load_refuses_a_production_database(app, history):
     tenant, *_ = history
     app.config["APP_ENV"], before = "production", app.config["APP_ENV"]
     try:
-        run(
+        output = run(
             app,
             "commerce",
             "seed-load",
             "--orders",
             "1",
             "--payments",
-            "1",
+            "60",
             "--tenant",
             tenant.slug,
             exit_code=1,
         )
     finally:
         app.config["APP_ENV"] = before
+    assert "development and test databases only" in output

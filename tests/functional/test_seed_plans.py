@@ -68,7 +68,8 @@ def test_seed_twice_writes_the_plans_once(app):
     assert first["grants"] == expected
     assert ("growth", "maximum_discount_coupon_amount_limit", "80") in expected
     assert ("enterprise", "admin_limit", "unlimited") in expected
-    assert first["on_plans"] == {"demo": "growth", "acme": "starter", "northwind": "enterprise"}
+    # Spec 10 §12: demo is active on enterprise, acme on trial on growth.
+    assert first["on_plans"] == {"demo": "enterprise", "acme": "growth", "northwind": "starter"}
     assert first["overrides"] == [
         ("acme", "automations", "enabled", "Pilot customer for automations")
     ]
@@ -85,11 +86,12 @@ def test_seeded_tenants_resolve_their_plans(app):
     with app.app_context():
         ids = dict(db.session.execute(select(Tenant.slug, Tenant.id)).all())
         demo, acme = get_tenant(ids["demo"]), get_tenant(ids["acme"])
-        assert features.limit(demo, "admin_limit") == 5
+        assert features.limit(demo, "admin_limit") is features.UNLIMITED
         assert features.enabled(demo, "consumption_api")
-        assert not features.enabled(demo, "automations")
+        assert features.enabled(demo, "physicals_goods")  # spec 30 §11: demo ships goods
+        assert not features.enabled(acme, "physicals_goods")
         assert features.enabled(acme, "automations")  # the pilot override
-        assert features.limit(acme, "issues_limit") == 100  # the plan beats the trial value
+        assert features.limit(acme, "issues_limit") == 1000  # the plan beats the trial value
 
 
 def test_staff_edits_survive_a_second_seed(app):

@@ -176,8 +176,8 @@ def test_resolve_inspector_names_the_tenant_and_fills_no_cache(staff, app, alpha
 
 def test_staff_set_password_link_works_once(app, client):
     from app.extensions import db
-    from services.links import set_password_url
     from services import users
+    from services.links import set_password_url
     from tests.factories import ACTOR
     from tests.functional.conftest import in_platform
 
