@@ -1,5 +1,7 @@
 """The currency registry: seeding and the choices offered in forms (spec 40 §2.3)."""
 
+import time
+
 from babel.numbers import get_currency_name, get_currency_precision
 from sqlalchemy import select
 
@@ -52,3 +54,20 @@ def tenant_currencies(tenant_id: int) -> list[str]:
         return [str(code).upper() for code in settings.currencies]
     default = db.session.scalar(select(Tenant.default_currency).where(Tenant.id == tenant_id))
     return [default] if default else []
+
+
+_EXPONENTS: dict[str, tuple[float, int]] = {}
+EXPONENT_TTL = 300.0  # seconds; an exponent changes only when staff edit the registry
+
+
+def exponent(code: str) -> int:
+    """The currency's exponent, kept in memory for a few minutes: receipts and reports ask
+    per row, and the registry almost never changes."""
+    now = time.monotonic()
+    cached = _EXPONENTS.get(code)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    value = db.session.scalar(select(Currency.exponent).where(Currency.code == code))
+    value = get_currency_precision(code) if value is None else int(value)
+    _EXPONENTS[code] = (now + EXPONENT_TTL, value)
+    return value

@@ -210,12 +210,12 @@ def _notify(order: Order, status: str, created: list[Payment]) -> None:
     template = NOTICES.get(status)
     if template is None or order.user is None:
         return
-    from app.models.tenancy import Tenant
-    from services import mail
-    from services.storefront.money import currency_exponents, format_minor
+    from services import currencies, mail
+    from services.storefront.money import format_minor
+    from services.tenancy.resolver import get_tenant
 
-    tenant = db.session.get(Tenant, order.tenant_id)
-    exponent = currency_exponents().get(order.currency, 2)
+    tenant = get_tenant(order.tenant_id)  # the cached tenant payload: no query
+    exponent = currencies.exponent(order.currency)
     amount = format_minor(sum(r.amount_minor for r in created), order.currency, exponent)
     items = [line.plan.name if line.plan else "Publication" for line in order.lines]
     context = {"store": tenant.name, "amount": amount, "order_uuid": order.uuid, "items": items}

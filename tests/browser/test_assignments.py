@@ -68,8 +68,10 @@ def test_admin_assigns_by_hand_then_in_bulk(
     page.wait_for_url(live_server.url("demo", "/dashboard/users"))
     page.get_by_role("searchbox", name="Email starts with").fill("reader@demo")
     results = page.locator("#user-results")
-    expect(results).to_contain_text("reader@demo.example")
-    results.get_by_role("link", name="Plans").first.click()
+    # The unfiltered list also holds the reader: wait for the search to replace it.
+    expect(results).not_to_contain_text("admin@demo.example")
+    row = results.locator("tr", has_text="reader@demo.example")
+    row.get_by_role("link", name="Plans").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Plans of reader@demo.example")
 
     page.get_by_role("link", name="Assign", exact=True).click()
