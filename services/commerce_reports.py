@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, cast, false, func, select
+from sqlalchemy import TIMESTAMP, false, func, select
+from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 from app.models.commerce import Order, Payment
@@ -143,8 +144,12 @@ def _grouped(tenant_id: int, period: str, start: date, end: date) -> Iterator[tu
         Payment.order_id.not_in(internal_report),
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        local = func.timezone(tz.key, Payment.occurred_at)
-        bucket = cast(func.date_trunc(period, local), Date).label("bucket")
+        # Each period's first instant in UTC, found here once; width_bucket then places a row
+        # by a binary search, far cheaper per row than a time-zone conversion and date_trunc.
+        starts = bucket_starts(period, start, end)
+        bounds = [local_range(s, None, tz)[0] for s in starts]
+        thresholds = postgresql.array(bounds, type_=TIMESTAMP(timezone=True))
+        bucket = func.width_bucket(Payment.occurred_at, thresholds).label("bucket")
         query = (
             select(
                 Payment.currency,
@@ -158,7 +163,7 @@ def _grouped(tenant_id: int, period: str, start: date, end: date) -> Iterator[tu
             .group_by(Payment.currency, bucket, Payment.sale_type, Payment.status)
         )
         for row in db.session.execute(query):
-            yield row[0], row[1], row[2], row[3], int(row[4]), int(row[5])
+            yield row[0], starts[row[1] - 1], row[2], row[3], int(row[4]), int(row[5])
         return
     # Other databases have no time-zone arithmetic; the rows are bucketed here instead.
     query = select(
