@@ -41,8 +41,13 @@ def test_admin_signs_in_browses_the_dashboard_and_signs_out(page, live_server, d
     sidebar.get_by_role("link", name="Orders").click()
     page.wait_for_url(live_server.url("demo", "/dashboard/orders"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Orders")
-    expect(page.locator("#not-available")).to_contain_text("Not available yet")
+    expect(page.locator("#orders-filters")).to_be_visible()
     expect(sidebar.get_by_role("link", name="Orders")).to_have_attribute("aria-current", "page")
+
+    sidebar.get_by_role("link", name="Analytics").click()
+    page.wait_for_url(live_server.url("demo", "/dashboard/analytics"))
+    expect(page.locator("#not-available")).to_contain_text("Not available yet")
+    expect(sidebar.get_by_role("link", name="Analytics")).to_have_attribute("aria-current", "page")
 
     page.goto(live_server.url("demo", "/logout"))
     expect(page.get_by_role("heading", name="Sign out")).to_be_visible()
