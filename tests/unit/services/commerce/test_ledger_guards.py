@@ -21,6 +21,7 @@ from app.models.commerce_guards import (
 )
 from services.errors import ValidationError
 from services.orders import LineDraft, OrderDraft, create_order
+from services.tenancy import tenant_scope
 from tests.support.commerce import ACTOR, approve, make_order, make_plan
 from tests.test_migrations import flask_db
 
@@ -194,6 +195,11 @@ def test_gateway_key_unique_per_tenant(shop, tenant_factory, user_factory):
     db.session.flush()
     with pytest.raises(IntegrityError), db.session.begin_nested():
         second.gateway_key = "sub_1"
+        db.session.flush()
+    other = tenant_factory(status="active")
+    buyer = user_factory(tenant=other)
+    with tenant_scope(other.id):
+        make_order(other.id, buyer.id).gateway_key = "sub_1"  # another tenant may hold it
         db.session.flush()
 
 
