@@ -15,9 +15,10 @@ from app.models.commerce import Order, Payment
 from app.models.commerce_enums import GatewayType, OrderType, PaymentStatus, SaleType
 from services.csv_export import rows_to_csv
 from services.errors import ValidationError
-from services.order_export import currency_exponents, major
+from services.order_export import major
 from services.order_queries import local_range
 from services.order_state import add_months
+from services.storefront.money import currency_exponents
 from services.tenancy.resolver import get_tenant
 
 PERIODS = ("day", "week", "month")

@@ -5,17 +5,15 @@ query; the orders export is audited."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
-
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models.commerce import UserPlan
-from app.models.gateways import Currency
 from services import activity
 from services import subscription_queries as subscriptions
 from services.csv_export import rows_to_csv
+from services.money import to_major
 from services.order_queries import OrderFilters, order_nets, rows_query, sort_order
+from services.storefront.money import currency_exponents
 from services.subscription_queries import SubscriptionFilters
 from services.tenancy.context import tenant_scope
 from services.tenancy.resolver import get_tenant
@@ -89,7 +87,7 @@ def _rows(tenant_id: int, filters: OrderFilters) -> Iterator[tuple]:
 
 def major(amount_minor: int, exponent: int) -> str:
     """Minor units as a plain decimal string: 1250, 2 -> "12.50"; -300, 2 -> "-3.00"."""
-    return str(Decimal(int(amount_minor)).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent)))
+    return str(to_major(amount_minor, exponent))
 
 
 SUBSCRIPTION_HEADER = (
@@ -150,9 +148,3 @@ def _subscription_rows(tenant_id: int, filters: SubscriptionFilters) -> Iterator
                 )
     finally:
         result.close()
-
-
-def currency_exponents() -> dict[str, int]:
-    """Every registry currency's exponent (a handful of rows)."""
-    rows = db.session.execute(select(Currency.code, Currency.exponent))
-    return {code: exponent for code, exponent in rows}

@@ -4,7 +4,6 @@ Carriers, snapshots, the notes list and the cycle job live in the `shipping_*` m
 
 from __future__ import annotations
 
-import calendar
 import logging
 import uuid as uuid_lib
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from app.models.commerce import Order, Payment, ShippingCarrier, ShippingNote, U
 from app.models.commerce_enums import LineKind, PaymentStatus, PlanInterval, SaleType
 from app.models.storefront import Notification
 from services.features import checks
+from services.order_state import add_months  # dates as well as datetimes
 from services.shipping_snapshot import PERIOD_LENGTHS
 
 log = logging.getLogger("shipping")
@@ -26,13 +26,6 @@ log = logging.getLogger("shipping")
 FEATURE = "physicals_goods"
 PROVINCE_FEATURE = "shipping_by_province"
 NOTICE_KIND = "shipping_note"
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` moved by calendar months, clamped to the month's end (Jan 31 + 1 → Feb 28/29)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def due_on(anchor: date, shipment_number: int) -> date:

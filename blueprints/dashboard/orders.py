@@ -16,6 +16,7 @@ from blueprints.dashboard.order_forms import (
 )
 from services import commerce_reports, order_export, order_queries, order_review
 from services.errors import Conflict, NotFound, ValidationError
+from services.storefront.money import currency_exponents
 from services.tenancy.context import current_tenant
 
 AREA = {"slug": "orders"}
@@ -24,7 +25,7 @@ PAGE_ARGS = ("after", "before")
 
 def money_context() -> dict:
     """`money(amount_minor, currency)` for templates: "USD 12.50"."""
-    exponents = order_export.currency_exponents()
+    exponents = currency_exponents()
 
     def money(amount_minor, currency) -> str:
         return f"{currency} {order_export.major(amount_minor or 0, exponents.get(currency, 2))}"
