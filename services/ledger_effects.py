@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.commerce import Order, Payment, ShippingNote, UserPlan
+from app.models.commerce import Order, Payment, UserPlan
 from app.models.commerce_enums import (
     LineKind,
     LineStatus,
-    NoteStatus,
     OrderStatus,
     PaymentStatus,
     RefundStatus,
@@ -96,15 +93,10 @@ def _refund_lines(order: Order, rows: list[Payment], actor) -> None:
 
 
 def _flag_open_notes(order: Order, charge_id: int | None) -> None:
-    open_note = db.session.scalar(
-        select(ShippingNote.id).where(
-            ShippingNote.payment_id == charge_id,
-            ShippingNote.deleted_at.is_(None),
-            ShippingNote.status.not_in((NoteStatus.SHIPPED, NoteStatus.DELIVERED)),
-        )
-    )
-    if open_note is not None:
-        order.review_reason = "shipping_refunded_open_notes"
+    from services import shipping_cycles
+
+    if shipping_cycles.has_open_notes(charge_id):
+        order.review_reason = shipping_cycles.REVIEW_REASON
 
 
 def _dispute_lines(order: Order, rows: list[Payment], actor) -> None:

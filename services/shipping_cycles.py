@@ -116,11 +116,8 @@ def _reviewed_since_reversal(order: Order, payment_id: int) -> bool:
     return reviewed is not None
 
 
-def flag_open_notes(order: Order, payment_id: int) -> bool:
-    """Mark `order` for review when its refunded shipping charge still has unsent notes (the
-    ledger does so at refund time; this catches what it could not see)."""
-    if order.review_reason is not None:
-        return False
+def has_open_notes(payment_id: int | None) -> bool:
+    """Whether a shipping charge has notes that were neither shipped nor delivered."""
     open_note = db.session.scalar(
         select(ShippingNote.id)
         .where(
@@ -130,7 +127,15 @@ def flag_open_notes(order: Order, payment_id: int) -> bool:
         )
         .limit(1)
     )
-    if open_note is None or _reviewed_since_reversal(order, payment_id):
+    return open_note is not None
+
+
+def flag_open_notes(order: Order, payment_id: int) -> bool:
+    """Mark `order` for review when its refunded shipping charge still has unsent notes (the
+    ledger does so at refund time; this catches what it could not see)."""
+    if order.review_reason is not None:
+        return False
+    if not has_open_notes(payment_id) or _reviewed_since_reversal(order, payment_id):
         return False
     order.review_reason = REVIEW_REASON
     activity.record(
